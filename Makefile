@@ -1,0 +1,132 @@
+# listserv.mailstack: the lab and the tests.
+#
+#   make lab          build and deploy the two-node lab (DISTRO=debian13|debian12)
+#   make test         lint, sanity, unit, integration and molecule tests
+#   make help         every target
+#
+# Both install what they need (Debian packages, a virtualenv) on first use.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+DISTRO ?= debian13
+DISTROS ?= debian13 debian12
+# Scenarios run by `make test` (molecule/<name>), each for every DISTROS entry.
+SCENARIOS ?= default
+CACHE_DIR ?= $(HOME)/.cache/listserv-mailstack
+
+# The virtualenv lives in the cache, keyed by the requirements, so a fresh
+# clone on the same machine reuses it.
+REQ_HASH := $(shell sha256sum requirements-dev.txt | cut -c1-12)
+VENV ?= $(CACHE_DIR)/venv-$(REQ_HASH)
+BIN := $(VENV)/bin
+SANITY_ROOT := $(CACHE_DIR)/sanity
+# ansible-test installs its own pinned test requirements: keep them out of the
+# main virtualenv.
+SANITY_VENV := $(CACHE_DIR)/sanity-venv-$(REQ_HASH)
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/listserv/mailstack
+COLLECTION_LINK := .ansible/collections/ansible_collections/listserv/mailstack
+
+export PATH := $(BIN):$(PATH)
+export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export DISTROS SCENARIOS
+
+.PHONY: help lab lab-up lab-destroy deps host-deps venv link images test lint \
+        ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
+
+# --- set-up ----------------------------------------------------------------
+
+deps: host-deps venv link ## Install host packages and the virtualenv
+
+host-deps:
+	@lab/host-setup.sh
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: requirements-dev.txt
+	@echo "make: creating virtualenv $(VENV)"
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Playbooks refer to the roles and modules by FQCN: link the checkout where
+# Ansible looks for collections.
+link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
+images: $(DISTROS:%=image-%) ## Build (or reuse) the Debian base images
+
+image-%: host-deps
+	@lab/build-image.sh $*
+
+# --- the lab ---------------------------------------------------------------
+
+lab: deps image-$(DISTRO) ## Build the lab, deploy site.yml and show how to use it
+	DISTRO=$(DISTRO) lab/lab.sh up
+	ansible-playbook site.yml -i inventories/lab
+	@DISTRO=$(DISTRO) lab/lab.sh info
+
+lab-destroy: host-deps ## Remove the lab's containers, volumes and network
+	lab/lab.sh down
+
+# --- tests -----------------------------------------------------------------
+
+test: deps images lint sanity pytest ## Everything CI runs; ends with pytest's summary
+
+lint: ansible-lint yamllint ruff ## ansible-lint, yamllint and ruff
+
+ansible-lint: deps
+	ansible-lint --strict
+
+yamllint: deps
+	yamllint --strict .
+
+ruff: deps
+	ruff check .
+	ruff format --check .
+
+# ansible-test wants the collection at ansible_collections/<ns>/<name>: test
+# a copy of the tracked files (plus uncommitted changes) placed there.
+sanity: deps $(SANITY_VENV)/.installed ## ansible-test sanity on a copy of the tree
+	@rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
+	@git ls-files -z --cached --others --exclude-standard | \
+	  rsync -a --from0 --files-from=- ./ $(SANITY_TREE)/
+	@tools/install-get-pip.sh $(SANITY_VENV)/bin/python
+	cd $(SANITY_TREE) && PATH=$(SANITY_VENV)/bin:$$PATH \
+	  ansible-test sanity --requirements --python 3.11 --color no
+
+$(SANITY_VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv --clear $(SANITY_VENV)
+	$(SANITY_VENV)/bin/pip install --quiet --upgrade pip
+	$(SANITY_VENV)/bin/pip install --quiet "$$(grep -E '^ansible-core==' requirements-dev.txt)"
+	touch $@
+
+pytest: deps images ## Unit, integration and molecule tests in one pytest run
+	pytest tests/unit tests/integration tests/molecule
+
+unit: deps ## Unit tests only
+	pytest tests/unit
+
+integration: deps ## Playbook-level tests on the controller only
+	pytest tests/integration
+
+molecule: deps images ## Molecule scenarios only (SCENARIOS=..., DISTROS=...)
+	pytest tests/molecule
+
+build: deps ## Build the collection artifact
+	ansible-galaxy collection build --force --output-path build/
+
+clean: lab-destroy ## Remove the lab, the base images, the virtualenv and caches
+	-podman rmi --force $$(podman images --quiet --filter reference='localhost/mailstack-base') 2>/dev/null
+	rm -rf $(CACHE_DIR) .ansible build .pytest_cache .ruff_cache

@@ -1,0 +1,129 @@
+"""The shared preflight refuses unsupported platforms before anything changes.
+
+The hosts are the controller itself (connection local); a test action
+(action_plugins/fake_platform_facts.py) gives each host the facts of another
+platform. Plays run in check mode and the roles stop at their first
+assertion, so nothing on the controller can change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+PLATFORMS = {
+    "ubuntu": ("Ubuntu", "24", "24.04", "noble"),
+    "centos7": ("CentOS", "7", "7.9", "Core"),
+    "debian11": ("Debian", "11", "11.11", "bullseye"),
+    "debian12": ("Debian", "12", "12.12", "bookworm"),
+    "debian13": ("Debian", "13", "13.2", "trixie"),
+}
+
+
+def run_play(tmp_path: Path, hosts: list[str], roles: list[str], extra_vars: dict | None = None) -> tuple[int, str]:
+    hostvars = {}
+    for host in hosts:
+        name, major, version, release = PLATFORMS[host]
+        hostvars[host] = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "fake_facts": {
+                "distribution": name,
+                "distribution_major_version": major,
+                "distribution_version": version,
+                "distribution_release": release,
+                "virtualization_role": "host",
+                "virtualization_type": "kvm",
+            },
+        }
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": hostvars}}))
+    playbook = tmp_path / "play.yml"
+    play = {
+        "name": "Preflight",
+        "hosts": "all",
+        "gather_facts": False,
+        "pre_tasks": [{"name": "Pretend to be another platform", "fake_platform_facts": "{{ fake_facts }}"}],
+        "roles": roles,
+    }
+    if extra_vars:
+        play["vars"] = extra_vars
+    playbook.write_text(json.dumps([play]))
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".ansible" / "collections"),
+        "ANSIBLE_ACTION_PLUGINS": str(Path(__file__).parent / "action_plugins"),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    proc = subprocess.run(
+        # --check: even if a role got past its checks, it could change nothing.
+        ["ansible-playbook", "--check", "-i", str(inventory), str(playbook)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("ubuntu", "host ubuntu runs Ubuntu 24.04 (noble)"),
+        ("centos7", "host centos7 runs CentOS 7.9 (Core)"),
+        ("debian11", "host debian11 runs Debian 11.11 (bullseye)"),
+    ],
+)
+def test_unsupported_platform_fails_with_clear_message(tmp_path: Path, host: str, shown: str) -> None:
+    rc, out = run_play(tmp_path, [host], ["listserv.mailstack.preflight"])
+    assert rc != 0, out
+    assert "listserv.mailstack supports Debian 12 (bookworm) and Debian 13 (trixie) only;" in out, out
+    assert shown in out, out
+
+
+@pytest.mark.parametrize("host", ["debian12", "debian13"])
+def test_supported_platform_passes(tmp_path: Path, host: str) -> None:
+    rc, out = run_play(tmp_path, [host], ["listserv.mailstack.preflight"])
+    assert rc == 0, out
+    assert "failed=0" in out
+
+
+def test_role_stops_before_its_first_change(tmp_path: Path) -> None:
+    rc, out = run_play(tmp_path, ["ubuntu"], ["listserv.mailstack.timesync"])
+    assert rc != 0, out
+    lines = out.splitlines()
+    fatal = next(i for i, line in enumerate(lines) if line.startswith("fatal: [ubuntu]"))
+    assert "preflight" in "\n".join(lines[fatal - 8 : fatal]), out
+    # After the failed platform check, no task ran on the host.
+    later = [line for line in lines[fatal + 1 :] if "[ubuntu]" in line]
+    assert later == [], out
+    assert re.search(r"^ubuntu\s+: .*changed=0 .*failed=1", out, re.M), out
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"timesync_servers": ["ntp1\nallow all"]}, '"ntp1\\nallow all"'),
+        ({"timesync_servers": ["ntp.example.org iburst"]}, '"ntp.example.org iburst"'),
+        ({"timesync_allow": ["0/0; port 1"]}, '"0/0; port 1"'),
+        ({"timesync_source_options": "iburst\nallow all"}, '"iburst\\nallow all"'),
+        ({"timesync_pools": [], "timesync_servers": []}, "has no time source"),
+        ({"timesync_local_stratum": 16}, "must be 0 (off) to 15, got 16"),
+        ({"timesync_clock_mode": "sometimes"}, "sometimes"),
+    ],
+)
+def test_timesync_rejects_bad_input_by_name(tmp_path: Path, variables: dict, named: str) -> None:
+    rc, out = run_play(tmp_path, ["debian13"], ["listserv.mailstack.timesync"], variables)
+    assert rc != 0, out
+    assert named in out, out
+    # Nothing past the checks ran.
+    assert "Install chrony" not in out, out
