@@ -52,7 +52,9 @@ host-deps:
 
 venv: $(BIN)/.installed
 
-$(BIN)/.installed: requirements-dev.txt
+# The path carries the requirements' hash: no file prerequisite, so a fresh
+# clone (with new file times) reuses the virtualenv.
+$(BIN)/.installed:
 	@echo "make: creating virtualenv $(VENV)"
 	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -106,7 +108,7 @@ sanity: deps $(SANITY_VENV)/.installed ## ansible-test sanity on a copy of the t
 	cd $(SANITY_TREE) && PATH=$(SANITY_VENV)/bin:$$PATH \
 	  ansible-test sanity --requirements --python 3.11 --color no
 
-$(SANITY_VENV)/.installed: requirements-dev.txt
+$(SANITY_VENV)/.installed:
 	$(PYTHON) -m venv --clear $(SANITY_VENV)
 	$(SANITY_VENV)/bin/pip install --quiet --upgrade pip
 	$(SANITY_VENV)/bin/pip install --quiet "$$(grep -E '^ansible-core==' requirements-dev.txt)"
