@@ -33,7 +33,7 @@ def run(module, argv, check=True, data=None, what=None):
     if check and rc != 0:
         detail = (err or out or "").strip()
         module.fail_json(
-            msg="{0} failed with exit code {1}: {2}".format(what or " ".join(argv), rc, detail),
+            msg=f"{what or ' '.join(argv)} failed with exit code {rc}: {detail}",
             cmd=argv,
             rc=rc,
             stdout=out,
