@@ -15,7 +15,7 @@ PYTHON ?= python3
 DISTRO ?= debian13
 DISTROS ?= debian13 debian12
 # Scenarios run by `make test` (molecule/<name>), each for every DISTROS entry.
-SCENARIOS ?= default
+SCENARIOS ?= default modules
 CACHE_DIR ?= $(HOME)/.cache/listserv-mailstack
 
 # The virtualenv lives in the cache, keyed by the requirements, so a fresh

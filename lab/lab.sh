@@ -102,8 +102,11 @@ info() {
   printf 'Re-run site.yml:      make lab\n'
   printf 'Time sync status:     podman exec %s chronyc -n sources\n' "$web"
   if podman exec "$mail" test -x /usr/sbin/sendmail 2>/dev/null; then
-    printf 'Send a test message:  printf "Subject: lab test\\n\\nhello\\n" | podman exec -i %s /usr/sbin/sendmail -t root@mail.%s\n' "$mail" "$domain"
-    printf 'Read the mail log:    podman exec %s journalctl -u postfix@- -n 20\n' "$mail"
+    printf 'Send a test message:  printf "Subject: lab test\\n\\nhello\\n" | podman exec -i %s sendmail user1\n' "$mail"
+    printf 'Read the mailbox:     podman exec %s cat /var/mail/user1\n' "$mail"
+    printf 'Read the mail log:    podman exec %s journalctl SYSLOG_FACILITY=2 -n 20 --no-pager\n' "$mail"
+    printf 'SMTP server:          %s port 25, submission 587 (STARTTLS, then AUTH as user1)\n' "$(address_of mail)"
+    printf 'Log health check:     ansible-playbook -i inventories/lab playbooks/logcheck.yml\n'
   else
     printf 'Send a test message:  (no MTA deployed yet: the postfix role adds one)\n'
   fi

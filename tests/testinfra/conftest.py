@@ -83,6 +83,6 @@ def any_node(request: pytest.FixtureRequest) -> testinfra.host.Host:
     return node(request.param)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mail_names() -> list[str]:
     return group_hosts("mail")

@@ -23,8 +23,12 @@ def _load(path: Path) -> dict:
 
 
 def _spec_options(role: str) -> dict:
+    """Options of every entry point (main, and e.g. hook) of the role."""
     spec = _load(ROLES_DIR / role / "meta" / "argument_specs.yml")
-    return spec["argument_specs"]["main"].get("options") or {}
+    options: dict = {}
+    for entry_point in spec["argument_specs"].values():
+        options.update(entry_point.get("options") or {})
+    return options
 
 
 def test_there_are_roles() -> None:

@@ -1,0 +1,88 @@
+"""A real SMTP client for the end-to-end tests, run on a node with its own
+python3 (smtplib), so that sessions come from that node's address.
+
+`smtp(node, server, ...)` opens one session and returns every server reply as
+plain data:
+
+    {"ehlo": [code, text], "starttls": [code, text] | None,
+     "mail": [code, text], "rcpt": {address: [code, text]}, "data": [code, text] | None}
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+CLIENT = r"""
+import json, smtplib, ssl, sys
+spec = json.loads(sys.argv[1])
+out = {"starttls": None, "data": None, "rcpt": {}, "auth": None}
+s = smtplib.SMTP(spec["server"], spec.get("port", 25), local_hostname=spec["helo"], timeout=60)
+out["ehlo"] = list(s.ehlo(spec["helo"]))
+out["features"] = sorted(s.esmtp_features)
+if spec.get("starttls"):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    out["starttls"] = list(s.starttls(context=ctx))
+    s.ehlo(spec["helo"])
+    out["features_tls"] = sorted(s.esmtp_features)
+if spec.get("auth"):
+    try:
+        s.user, s.password = spec["auth"]["user"], spec["auth"]["password"]
+        mech = spec["auth"].get("mechanism", "PLAIN").upper()
+        method = {"PLAIN": s.auth_plain, "LOGIN": s.auth_login}[mech]
+        out["auth"] = list(s.auth(mech, method, initial_response_ok=(mech == "PLAIN")))
+    except smtplib.SMTPException as exc:
+        out["auth"] = [getattr(exc, "smtp_code", -1), str(getattr(exc, "smtp_error", exc))]
+options = ["SIZE=%d" % spec["size"]] if spec.get("size") else []
+out["mail"] = list(s.mail(spec["sender"], options))
+accepted = 0
+for rcpt in spec["rcpt"]:
+    reply = s.rcpt(rcpt)
+    out["rcpt"][rcpt] = list(reply)
+    accepted += reply[0] in (250, 251)
+if accepted and out["mail"][0] == 250 and spec.get("body") is not None:
+    out["data"] = list(s.data(spec["body"].encode()))
+else:
+    s.rset()
+s.quit()
+print(json.dumps(out, default=lambda b: b.decode(errors="replace")))
+"""
+
+
+def smtp(
+    node,
+    server: str,
+    rcpt: list[str],
+    *,
+    sender: str = "tester@web.example.test",
+    body: str | None = None,
+    subject: str = "test",
+    port: int = 25,
+    size: int | None = None,
+    starttls: bool = False,
+    auth: dict | None = None,
+    helo: str = "web.example.test",
+) -> dict:
+    """One SMTP session from `node` to `server`; returns the replies."""
+    if body is not None:
+        body = f"From: {sender}\r\nTo: {', '.join(rcpt)}\r\nSubject: {subject}\r\n\r\n{body}\r\n"
+    spec = {
+        "server": server,
+        "port": port,
+        "helo": helo,
+        "sender": sender,
+        "rcpt": rcpt,
+        "body": body,
+        "size": size,
+        "starttls": starttls,
+        "auth": auth,
+    }
+    out = node.check_output("python3 -c %s %s", CLIENT, json.dumps(spec))
+    return json.loads(out)
+
+
+def token() -> str:
+    """A unique string to find a message by."""
+    return f"mailstack-test-{uuid.uuid4().hex}"

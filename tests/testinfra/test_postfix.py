@@ -1,0 +1,149 @@
+"""Postfix on the mail node (role postfix, seed P1-P13, M7), checked with real
+SMTP sessions opened from the web node, which is outside mynetworks."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from smtp import smtp, token
+
+MAIL = "mail.example.test"
+
+
+def wait_for_mail(node, mailbox: str, marker: str, timeout: float = 30) -> str:
+    """Wait until `marker` shows up in `mailbox` on `node`; return the mailbox."""
+    deadline = time.monotonic() + timeout
+    while True:
+        box = node.file(mailbox)
+        if box.exists and marker in box.content_string:
+            return box.content_string
+        if time.monotonic() > deadline:
+            pytest.fail(f"{marker} did not arrive in {mailbox} within {timeout}s")
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def mail(mail_node):
+    return mail_node
+
+
+@pytest.fixture
+def client(web_node):
+    return web_node
+
+
+def test_postfix_runs_and_replaced_exim(mail):
+    assert mail.service("postfix").is_running
+    assert mail.service("postfix").is_enabled
+    listed = mail.run("dpkg-query -W -f '${Package} ${db:Status-Status}\\n' 'exim4*'").stdout
+    assert " installed" not in listed, listed
+    assert not mail.file("/etc/exim4").exists
+    mail.check_output("postfix check")
+
+
+def test_mail_version_is_a_fact_and_config_is_sane(mail):
+    version = mail.check_output("postconf -h mail_version")
+    assert version.split(".")[0] == "3"
+    conf = mail.check_output("postconf -n")
+    assert "disable_vrfy_command = yes" in conf
+    assert "smtpd_relay_restrictions = permit_mynetworks" in conf
+    assert "reject_unauth_destination" in conf
+    # alias_maps and alias_database list the same files (P6)
+    maps = mail.check_output("postconf -h alias_maps")
+    assert maps == mail.check_output("postconf -h alias_database")
+    assert "/etc/aliases" in maps and "/etc/postfix/aliases" in maps
+
+
+def test_spool_is_not_world_writable(mail):
+    spool = mail.file("/var/mail")
+    assert spool.user == "root" and spool.group == "mail"
+    assert spool.mode == 0o2775
+
+
+def test_delivery_into_an_account_mailbox(client, mail):
+    marker = token()
+    reply = smtp(client, MAIL, [f"user1@{MAIL}"], body=marker)
+    assert reply["data"][0] == 250, reply
+    box = wait_for_mail(mail, "/var/mail/user1", marker)
+    assert "Subject: test" in box
+    mailbox = mail.file("/var/mail/user1")
+    assert (mailbox.user, mailbox.group, mailbox.mode) == ("user1", "mail", 0o660)
+
+
+def test_alias_expands_to_account(client, mail):
+    marker = token()
+    reply = smtp(client, MAIL, [f"info@{MAIL}"], body=marker)
+    assert reply["rcpt"][f"info@{MAIL}"][0] == 250, reply
+    wait_for_mail(mail, "/var/mail/user1", marker)
+
+
+def test_include_list_fans_out_to_every_member(client, mail):
+    marker = token()
+    reply = smtp(client, MAIL, [f"staff@{MAIL}"], body=marker)
+    assert reply["data"][0] == 250, reply
+    for member in ("user1", "user2"):
+        wait_for_mail(mail, f"/var/mail/{member}", marker)
+    assert mail.file("/etc/postfix/mail_list/staff").content_string == "user1\nuser2\n"
+    aliases = mail.file("/etc/postfix/aliases").content_string
+    assert "staff: :include:/etc/postfix/mail_list/staff" in aliases
+    assert "owner-staff: user1" in aliases
+    assert "staff-request: user1" in aliases
+
+
+def test_unknown_recipient_rejected_at_rcpt(client):
+    reply = smtp(client, MAIL, [f"nobody-here@{MAIL}"])
+    code, text = reply["rcpt"][f"nobody-here@{MAIL}"]
+    assert code == 550, reply
+    assert "User unknown" in text
+
+
+def test_no_relay_for_outside_clients(client):
+    reply = smtp(client, MAIL, ["someone@elsewhere.example"])
+    code, text = reply["rcpt"]["someone@elsewhere.example"]
+    assert code == 554, reply
+    assert "Relay access denied" in text
+
+
+def test_message_over_size_limit_refused(client, mail):
+    limit = int(mail.check_output("postconf -h message_size_limit"))
+    assert limit == 10240000
+    reply = smtp(client, MAIL, [f"user1@{MAIL}"], size=limit + 1)
+    assert reply["mail"][0] == 552, reply
+
+
+def test_too_many_recipients_deferred(client, mail):
+    limit = int(mail.check_output("postconf -h smtpd_recipient_limit"))
+    assert limit == 1000
+    recipients = [f"user1+{i}@{MAIL}" for i in range(limit + 1)]
+    reply = smtp(client, MAIL, recipients)
+    codes = [reply["rcpt"][r][0] for r in recipients]
+    assert codes[:limit] == [250] * limit
+    assert codes[limit] == 452, reply["rcpt"][recipients[limit]]
+
+
+def test_backup_mx_accepts_only_known_recipients(client):
+    reply = smtp(client, MAIL, ["known@backup.example.test", "stranger@backup.example.test"])
+    assert reply["rcpt"]["known@backup.example.test"][0] == 250, reply
+    code, text = reply["rcpt"]["stranger@backup.example.test"]
+    assert code == 550, reply
+    assert "relay recipient table" in text
+
+
+def test_vrfy_disabled(client):
+    script = f"import smtplib; s = smtplib.SMTP('{MAIL}', 25); print(s.verify('user1')[0]); s.quit()"
+    assert client.check_output("python3 -c %s", script) == "502"
+
+
+def test_starttls_offered_with_modern_tls(client):
+    reply = smtp(client, MAIL, [f"user1@{MAIL}"], starttls=True)
+    assert "starttls" in reply["features"]
+    assert reply["starttls"][0] == 220
+
+
+def test_removed_account_mailbox_archived_and_gone(mail):
+    archived = mail.run("grep -l prepared-by-molecule /var/backups/former.*").stdout.split()
+    if not archived:
+        pytest.skip("the account `former` is created by molecule's prepare step only")
+    assert not mail.user("former").exists
+    assert not mail.file("/var/mail/former").exists
