@@ -21,6 +21,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.listserv.mailstack.plugins.module_utils.passwords import PasswordError, hash_sha512, verify
 from ansible_collections.listserv.mailstack.plugins.modules import mail_account
+from module_harness import ExitJson, FailJson, patch_exits
 
 BOB_PLAINTEXT = "bob's old secret"
 BOB_HASH = hash_sha512(BOB_PLAINTEXT, salt="bobsaltbobsalt12")
@@ -33,14 +34,6 @@ USERMOD = "/usr/sbin/usermod"
 USERDEL = "/usr/sbin/userdel"
 CHPASSWD = "/usr/sbin/chpasswd"
 POSTCONF = "/usr/sbin/postconf"
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
 
 
 class FakeNode:
@@ -250,14 +243,7 @@ def node(tmp_path, monkeypatch):
 
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
 
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
     return fake
 
 

@@ -14,18 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.listserv.mailstack.plugins.modules import postalias
-
-
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
+from module_harness import ExitJson, FailJson, patch_exits
 
 
 class FakeNode:
@@ -43,7 +32,7 @@ class FakeNode:
         if name in self.tools:
             return f"/usr/sbin/{name}"
         if required:
-            raise ModuleFail({"failed": True, "msg": f"Failed to find required executable {name}"})
+            raise FailJson({"failed": True, "msg": f"Failed to find required executable {name}"})
         return None
 
     def run_command(self, argv, **_kwargs):
@@ -68,15 +57,7 @@ class FakeNode:
 def node(monkeypatch):
     fake = FakeNode()
 
-    def exit_json(_module, **result):
-        raise ModuleExit(result)
-
-    def fail_json(_module, **result):
-        result["failed"] = True
-        raise ModuleFail(result)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", fake.get_bin_path)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", fake.run_command)
     monkeypatch.setattr(basic.AnsibleModule, "warn", lambda _module, warning: fake.warnings.append(warning))
@@ -87,7 +68,7 @@ def run_module(args, check_mode=False, diff=False):
     args = dict(args)
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff
-    with patch_module_args(args), pytest.raises(ModuleExit) as raised:
+    with patch_module_args(args), pytest.raises(ExitJson) as raised:
         postalias.main()
     return raised.value.result
 
@@ -240,7 +221,7 @@ def test_postalias_warnings_become_task_warnings(node, aliases_file):
 def test_postalias_failure_fails_the_task(node, aliases_file):
     node.postalias_rc = 1
     node.postalias_stderr = "postalias: fatal: open database x.db: Permission denied\n"
-    with pytest.raises(ModuleFail) as failed:
+    with pytest.raises(FailJson) as failed:
         run_module({"path": aliases_file, "name": "x", "recipients": ["y"]})
     assert failed.value.result["msg"] == (
         f"/usr/sbin/postalias hash:{aliases_file} failed with exit code 1: "
@@ -359,7 +340,7 @@ FAILURES = [
 def test_bad_input_fails_and_leaves_file_untouched(node, aliases_file, args, message, check_mode):
     before = checksum(aliases_file)
     db_before = os.stat(aliases_file + ".db").st_mtime_ns
-    with pytest.raises(ModuleFail) as failed:
+    with pytest.raises(FailJson) as failed:
         run_module({"path": aliases_file, **args}, check_mode=check_mode)
     assert failed.value.result["msg"] == message
     assert checksum(aliases_file) == before
@@ -369,26 +350,26 @@ def test_bad_input_fails_and_leaves_file_untouched(node, aliases_file, args, mes
 
 def test_missing_file_with_create_false(node, tmp_path):
     path = str(tmp_path / "missing")
-    with pytest.raises(ModuleFail) as failed:
+    with pytest.raises(FailJson) as failed:
         run_module({"path": path, "name": "x", "recipients": ["y"], "create": False})
     assert failed.value.result["msg"] == f'"{path}" does not exist and create=false'
 
 
 def test_missing_directory(node, tmp_path):
     path = str(tmp_path / "nodir" / "aliases")
-    with pytest.raises(ModuleFail) as failed:
+    with pytest.raises(FailJson) as failed:
         run_module({"path": path, "name": "x", "recipients": ["y"]})
     assert failed.value.result["msg"] == f'cannot create "{path}": directory "{tmp_path / "nodir"}" does not exist'
 
 
 def test_name_and_aliases_are_mutually_exclusive(node, aliases_file):
-    with pytest.raises(ModuleFail) as failed:
+    with pytest.raises(FailJson) as failed:
         run_module({"path": aliases_file, "name": "x", "aliases": {"y": ["z"]}})
     assert "mutually exclusive" in failed.value.result["msg"]
 
 
 def test_present_with_name_needs_recipients(node, aliases_file):
-    with pytest.raises(ModuleFail) as failed:
+    with pytest.raises(FailJson) as failed:
         run_module({"path": aliases_file, "name": "x"})
     assert failed.value.result["msg"] == "state is present but any of the following are missing: recipients, aliases"
 
@@ -412,7 +393,7 @@ def test_failed_write_leaves_file_and_no_temp_file(node, aliases_file, monkeypat
 
     monkeypatch.setattr(basic.AnsibleModule, "atomic_move", atomic_move)
     before = checksum(aliases_file)
-    with pytest.raises(ModuleFail) as failed:
+    with pytest.raises(FailJson) as failed:
         run_module({"path": aliases_file, "name": "x", "recipients": ["y"]})
     assert failed.value.result["msg"] == f"cannot write {aliases_file}: Could not replace it"
     assert checksum(aliases_file) == before

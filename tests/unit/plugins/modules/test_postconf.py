@@ -20,6 +20,7 @@ from ansible_collections.listserv.mailstack.plugins.module_utils.postfix_config 
     split_master_tokens,
 )
 from ansible_collections.listserv.mailstack.plugins.modules import postconf
+from module_harness import ExitJson, FailJson, patch_exits
 
 POSTCONF = "/usr/sbin/postconf"
 TMP = "<tmp>"
@@ -66,14 +67,6 @@ pickup     unix  n       -       y       60      1       pickup
 smtp       unix  -       -       y       -       -       smtp
 relay      unix  -       -       y       -       -       smtp -o syslog_name=postfix/$service_name
 """
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
 
 
 def unbrace(text):
@@ -232,14 +225,7 @@ def fake(tmp_path, monkeypatch):
         lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}",
     )
 
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_exits(monkeypatch)
     return node
 
 
