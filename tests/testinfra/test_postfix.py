@@ -3,6 +3,7 @@ SMTP sessions opened from the web node, which is outside mynetworks."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -47,6 +48,9 @@ def test_mail_version_is_a_fact_and_config_is_sane(mail):
     assert version.split(".")[0] == "3"
     conf = mail.check_output("postconf -n")
     assert "disable_vrfy_command = yes" in conf
+    # P8/P9 settings are explicit in main.cf, not left to version defaults
+    for setting in ("line_length_limit = 2048", "smtpd_error_sleep_time = 1s", "smtpd_recipient_limit = 1000"):
+        assert setting in conf, setting
     assert "smtpd_relay_restrictions = permit_mynetworks" in conf
     assert "reject_unauth_destination" in conf
     # alias_maps and alias_database list the same files (P6)
@@ -147,3 +151,44 @@ def test_removed_account_mailbox_archived_and_gone(mail):
         pytest.skip("the account `former` is created by molecule's prepare step only")
     assert not mail.user("former").exists
     assert not mail.file("/var/mail/former").exists
+
+
+def test_error_throttling_disconnects_after_hard_limit(client, mail):
+    # P9: after smtpd_hard_error_limit errors the server hangs up (421);
+    # above smtpd_soft_error_limit every error is delayed.
+    hard = int(mail.check_output("postconf -h smtpd_hard_error_limit"))
+    soft = int(mail.check_output("postconf -h smtpd_soft_error_limit"))
+    assert (hard, soft) == (20, 10)
+    script = (
+        (
+            "import json, smtplib, time; s = smtplib.SMTP('@SERVER@', 25, timeout=120); s.ehlo('web.example.test'); "
+            "start = time.monotonic(); codes = []\n"
+            "try:\n"
+            "    for _ in range(@COUNT@):\n"
+            "        codes.append(s.docmd('BOGUS')[0])\n"
+            "except smtplib.SMTPServerDisconnected:\n"
+            "    codes.append('disconnected')\n"
+            "print(json.dumps({'codes': codes, 'seconds': time.monotonic() - start}))"
+        )
+        .replace("@SERVER@", MAIL)
+        .replace("@COUNT@", str(hard + 5))
+    )
+    result = json.loads(client.check_output("python3 -c %s", script))
+    codes = result["codes"]
+    assert codes[: hard - 1] == [500] * (hard - 1), codes
+    assert 421 in codes[hard - 1 : hard + 1] or "disconnected" in codes, codes
+    # errors soft..hard each slept smtpd_error_sleep_time (1s)
+    assert result["seconds"] >= hard - soft - 1, result
+
+
+def test_tls_certificate_names_the_host(client):
+    script = (
+        "import smtplib, ssl; c = ssl._create_unverified_context(); s = smtplib.SMTP('@SERVER@', 25); "
+        "s.starttls(context=c); print(s.sock.version()); "
+        "import subprocess; der = s.sock.getpeercert(binary_form=True); s.quit(); "
+        "print(subprocess.run(['openssl', 'x509', '-inform', 'DER', '-noout', '-subject'], input=der, "
+        "capture_output=True).stdout.decode())"
+    ).replace("@SERVER@", MAIL)
+    out = client.check_output("python3 -c %s", script)
+    assert out.splitlines()[0] in ("TLSv1.2", "TLSv1.3"), out
+    assert f"CN = {MAIL}" in out or f"CN={MAIL}" in out, out
