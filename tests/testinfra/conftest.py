@@ -24,7 +24,7 @@ import testinfra
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _inventory_file() -> str:
+def inventory_file() -> str:
     return os.environ.get("MOLECULE_INVENTORY_FILE") or os.environ.get(
         "MAILSTACK_INVENTORY", str(REPO / "inventories" / "lab" / "hosts.yml")
     )
@@ -33,7 +33,7 @@ def _inventory_file() -> str:
 @functools.cache
 def inventory() -> dict:
     out = subprocess.run(
-        ["ansible-inventory", "--list", "-i", _inventory_file()],
+        ["ansible-inventory", "--list", "-i", inventory_file()],
         check=True,
         capture_output=True,
         text=True,

@@ -1,0 +1,223 @@
+"""Mailman 3 core (role mailman, module mailman_list; seed M1-M9): list mail
+goes web node --SMTP--> Postfix --LMTP--> Mailman --SMTP--> Postfix --> the
+members' mailboxes, and the e-mail command addresses answer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+from conftest import REPO, group_hosts, inventory_file, node
+from smtp import smtp, token
+
+MAIL = "mail.example.test"
+LIST = "team@lists.example.test"
+LIST_ID = "team.lists.example.test"
+
+# Runs on the mail node: one REST call with the credentials of mailman.cfg.
+REST = r"""
+import base64, configparser, json, sys, urllib.request, urllib.error
+cfg = configparser.ConfigParser(interpolation=None)
+cfg.read("/etc/mailman3/mailman.cfg")
+web = cfg["webservice"]
+method, path, body = sys.argv[1], sys.argv[2], sys.argv[3]
+url = "http://%s:%s/3.1%s" % (web["hostname"], web["port"], path)
+req = urllib.request.Request(url, method=method, data=body.encode() if body else None)
+credentials = ("%s:%s" % (web["admin_user"], web["admin_pass"])).encode()
+req.add_header("Authorization", "Basic " + base64.b64encode(credentials).decode())
+if body:
+    req.add_header("Content-Type", "application/json")
+try:
+    with urllib.request.urlopen(req, timeout=30) as r:
+        text = r.read().decode()
+        print(json.dumps({"status": r.status, "body": json.loads(text) if text else None}))
+except urllib.error.HTTPError as e:
+    print(json.dumps({"status": e.code, "body": e.read().decode()}))
+"""
+
+
+def rest(node, method: str, path: str, body: dict | None = None) -> dict:
+    out = node.check_output("python3 -c %s %s %s %s", REST, method, path, json.dumps(body) if body else "")
+    return json.loads(out)
+
+
+def wait_for(node, mailbox: str, marker: str, timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        box = node.file(mailbox)
+        if box.exists and marker in box.content_string:
+            return box.content_string
+        if time.monotonic() > deadline:
+            pytest.fail(f"{marker} did not reach {mailbox} within {timeout}s")
+        time.sleep(1)
+
+
+def messages_with(node, mailbox: str, marker: str) -> list[str]:
+    """The messages of an mbox that contain marker."""
+    box = node.file(mailbox)
+    if not box.exists:
+        return []
+    return [m for m in box.content_string.split("\nFrom ") if marker in m]
+
+
+def run_module(module: str, args: dict, host: str) -> dict:
+    """Run one of the collection's modules on `host` with ansible, as an admin would."""
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".ansible" / "collections"), "ANSIBLE_NOCOLOR": "1"}
+    env.pop("ANSIBLE_CONFIG", None)
+    proc = subprocess.run(
+        ["ansible", "-i", inventory_file(), host, "-m", module, "-a", json.dumps(args), "-o"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.split("=>", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def mail(mail_names):
+    return node(mail_names[0])
+
+
+@pytest.fixture(scope="module")
+def web():
+    return node(group_hosts("web")[0])
+
+
+def test_mailman_running_with_rest_on_loopback(mail):
+    assert mail.service("mailman3").is_running
+    assert mail.service("mailman3").is_enabled
+    listening = mail.check_output("ss -H -ltn")
+    assert "127.0.0.1:8001" in listening, listening
+    assert "127.0.0.1:8024" in listening, listening
+    assert rest(mail, "GET", "/system/versions")["status"] == 200
+
+
+def test_runtime_directory_recreated_at_boot(mail):
+    conf = mail.file("/etc/tmpfiles.d/mailman3.conf").content_string
+    assert "/run/mailman3" in conf
+    mail.check_output("systemd-tmpfiles --create /etc/tmpfiles.d/mailman3.conf")
+    run_dir = mail.file("/run/mailman3")
+    assert run_dir.is_directory and run_dir.user == "list"
+
+
+def test_site_list_and_lists_exist(mail):
+    lists = {entry["fqdn_listname"] for entry in rest(mail, "GET", "/lists")["body"]["entries"]}
+    assert {"mailman@lists.example.test", LIST, "announce@lists.example.test"} <= lists
+    site_owner = mail.check_output("runuser -u list -- mailman conf -s mailman -k site_owner")
+    assert site_owner == "user1@mail.example.test"
+
+
+def test_archive_policy_private(mail):
+    config = rest(mail, "GET", f"/lists/{LIST_ID}/config")["body"]
+    assert config["archive_policy"] == "private"
+
+
+def test_postfix_rejects_unknown_list_addresses(web):
+    reply = smtp(web, MAIL, ["no-such-list@lists.example.test", LIST])
+    assert reply["rcpt"]["no-such-list@lists.example.test"][0] == 550, reply
+    assert reply["rcpt"][LIST][0] == 250, reply
+
+
+def test_member_post_reaches_every_member(web, mail):
+    marker = token()
+    reply = smtp(web, MAIL, [LIST], sender="user1@mail.example.test", body=marker, subject=f"post {marker}")
+    assert reply["data"][0] == 250, reply
+    for user in ("user1", "user2", "user3"):
+        box = wait_for(mail, f"/var/mail/{user}", marker)
+        assert f"List-Id: <{LIST_ID}>" in box or "List-Id: Team <team.lists.example.test>" in box
+
+
+def test_nonmember_post_held_then_accepted_with_sender(web, mail, mail_names):
+    sender = f"guest-{token()[-8:]}@web.example.test"
+    first = token()
+    smtp(web, MAIL, [LIST], sender=sender, body=first, subject="held one")
+    deadline = time.monotonic() + 60
+    while True:
+        held = rest(mail, "GET", f"/lists/{LIST_ID}/held")["body"].get("entries", [])
+        if any(h["sender"] == sender for h in held):
+            break
+        assert time.monotonic() < deadline, f"no held message from {sender}: {held}"
+        time.sleep(1)
+    assert not messages_with(mail, "/var/mail/user2", first), "a non-member post was delivered unmoderated"
+
+    result = run_module(
+        "listserv.mailstack.mailman_list",
+        {"name": LIST, "held_messages": [{"sender": sender, "action": "accept", "accept_sender": True}]},
+        host=mail_names[0],
+    )
+    assert result["changed"] is True, result
+    wait_for(mail, "/var/mail/user2", first)
+
+    second = token()
+    smtp(web, MAIL, [LIST], sender=sender, body=second, subject="passes now")
+    wait_for(mail, "/var/mail/user2", second)
+
+
+def test_request_address_answers_help(web, mail):
+    marker = token()
+    smtp(web, MAIL, ["team-request@lists.example.test"], sender="user2@mail.example.test", body="help", subject=marker)
+    box = wait_for(mail, "/var/mail/user2", "team-request@lists.example.test")
+    assert "help" in box.lower()
+
+
+def test_join_and_leave_send_confirmations(web, mail):
+    smtp(web, MAIL, ["team-join@lists.example.test"], sender="root@mail.example.test", body="", subject="join")
+    join = wait_for(mail, "/var/mail/root", "team-confirm+")
+    assert "team-confirm+" in join
+    smtp(web, MAIL, ["team-leave@lists.example.test"], sender="user3@mail.example.test", body="", subject="leave")
+    wait_for(mail, "/var/mail/user3", "team-confirm+")
+
+
+def test_owner_addresses_deliver(web, mail):
+    list_owner = token()
+    site_owner = token()
+    smtp(web, MAIL, ["team-owner@lists.example.test"], sender="user2@mail.example.test", body=list_owner)
+    smtp(web, MAIL, ["mailman-owner@lists.example.test"], sender="user2@mail.example.test", body=site_owner)
+    wait_for(mail, "/var/mail/user1", list_owner)
+    wait_for(mail, "/var/mail/user1", site_owner)
+
+
+def test_moderated_list_holds_subscription(mail):
+    address = f"applicant-{token()[-8:]}@mail.example.test"
+    reply = rest(
+        mail,
+        "POST",
+        "/members",
+        {
+            "list_id": "announce.lists.example.test",
+            "subscriber": address,
+            "pre_verified": True,
+            "pre_confirmed": True,
+        },
+    )
+    assert reply["status"] == 202, reply
+    requests = rest(mail, "GET", "/lists/announce.lists.example.test/requests")["body"].get("entries", [])
+    assert any(r.get("email") == address and r.get("token_owner") == "moderator" for r in requests), requests
+
+
+def test_clear_locks_playbook_removes_only_stale_locks(mail):
+    locks = "/var/lib/mailman3/locks"
+    held_before = mail.check_output(f"ls {locks}").splitlines()
+    assert any(name.startswith("master.lck|") for name in held_before), held_before
+    # a claim of a process that is gone, linked as its lock file (seed M18)
+    claim = f"{locks}/stale.lck|mail.example.test|999999|42"
+    mail.check_output("touch %s && ln -f %s %s", claim, claim, f"{locks}/stale.lck")
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".ansible" / "collections"), "ANSIBLE_NOCOLOR": "1"}
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", inventory_file(), str(REPO / "playbooks" / "mailman_clear_locks.yml")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = mail.check_output(f"ls {locks}").splitlines()
+    assert "stale.lck" not in after and not any(name.startswith("stale.lck|") for name in after), after
+    # the running master's lock is untouched
+    assert [n for n in held_before if n.startswith("master.lck")] == [n for n in after if n.startswith("master.lck")]
+    assert mail.service("mailman3").is_running
