@@ -110,6 +110,10 @@ info() {
   else
     printf 'Send a test message:  (no MTA deployed yet: the postfix role adds one)\n'
   fi
+  if podman exec "$mail" test -x /usr/bin/mailman 2>/dev/null; then
+    printf 'Mailman lists:        podman exec %s runuser -u list -- mailman lists\n' "$mail"
+    printf 'Post to a list:       printf "Subject: hello list\\n\\nhi\\n" | podman exec -i %s sendmail -f user1@mail.%s team@lists.%s\n' "$mail" "$domain" "$domain"
+  fi
   if podman exec "$web" sh -c 'command -v nginx || command -v apache2' >/dev/null 2>&1; then
     printf 'Web interface:        https://%s/  (self-signed certificate)\n' "$(address_of web)"
   else
