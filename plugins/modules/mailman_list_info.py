@@ -18,34 +18,6 @@ author:
 requirements:
   - Mailman 3 core (tested with 3.3.8 and 3.3.10) with its REST API reachable from the managed node.
 options:
-  api_url:
-    description:
-      - Root of the REST API including the API version.
-    type: str
-    default: http://127.0.0.1:8001/3.1
-  api_user:
-    description:
-      - REST API user. Default is C(admin_user) of the C([webservice]) section of O(config_file).
-    type: str
-  api_password:
-    description:
-      - REST API password. Default is C(admin_pass) of the C([webservice]) section of O(config_file).
-    type: str
-  config_file:
-    description:
-      - Mailman's configuration file, read on the managed node for the credentials not given as options.
-    type: path
-    default: /etc/mailman3/mailman.cfg
-  timeout:
-    description:
-      - Seconds to wait for each answer of the API.
-    type: int
-    default: 30
-  validate_certs:
-    description:
-      - Verify the server certificate when O(api_url) is C(https).
-    type: bool
-    default: true
   name:
     description:
       - A list's posting address, V(list@domain). Mutually exclusive with O(domain).
@@ -61,6 +33,7 @@ options:
     default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - listserv.mailstack.mailman_rest
 attributes:
   check_mode:
     support: full
