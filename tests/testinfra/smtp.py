@@ -11,7 +11,10 @@ plain data:
 from __future__ import annotations
 
 import json
+import time
 import uuid
+
+import pytest
 
 CLIENT = r"""
 import json, smtplib, ssl, sys
@@ -86,3 +89,15 @@ def smtp(
 def token() -> str:
     """A unique string to find a message by."""
     return f"mailstack-test-{uuid.uuid4().hex}"
+
+
+def wait_for_mail(node, mailbox: str, marker: str, timeout: float = 90) -> str:
+    """Wait until `marker` shows up in `mailbox` on `node`; return the mailbox's text."""
+    deadline = time.monotonic() + timeout
+    while True:
+        box = node.file(mailbox)
+        if box.exists and marker in box.content_string:
+            return box.content_string
+        if time.monotonic() > deadline:
+            pytest.fail(f"{marker} did not arrive in {mailbox} within {timeout}s")
+        time.sleep(0.5)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from conftest import REPO, group_hosts, inventory_file, node
-from smtp import smtp, token
+from smtp import smtp, token, wait_for_mail
 
 MAIL = "mail.example.test"
 LIST = "team@lists.example.test"
@@ -42,17 +42,6 @@ except urllib.error.HTTPError as e:
 def rest(node, method: str, path: str, body: dict | None = None) -> dict:
     out = node.check_output("python3 -c %s %s %s %s", REST, method, path, json.dumps(body) if body else "")
     return json.loads(out)
-
-
-def wait_for(node, mailbox: str, marker: str, timeout: float = 90) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        box = node.file(mailbox)
-        if box.exists and marker in box.content_string:
-            return box.content_string
-        if time.monotonic() > deadline:
-            pytest.fail(f"{marker} did not reach {mailbox} within {timeout}s")
-        time.sleep(1)
 
 
 def messages_with(node, mailbox: str, marker: str) -> list[str]:
@@ -128,7 +117,7 @@ def test_member_post_reaches_every_member(web, mail):
     reply = smtp(web, MAIL, [LIST], sender="user1@mail.example.test", body=marker, subject=f"post {marker}")
     assert reply["data"][0] == 250, reply
     for user in ("user1", "user2", "user3"):
-        box = wait_for(mail, f"/var/mail/{user}", marker)
+        box = wait_for_mail(mail, f"/var/mail/{user}", marker)
         assert f"List-Id: <{LIST_ID}>" in box or "List-Id: Team <team.lists.example.test>" in box
 
 
@@ -151,26 +140,26 @@ def test_nonmember_post_held_then_accepted_with_sender(web, mail, mail_names):
         host=mail_names[0],
     )
     assert result["changed"] is True, result
-    wait_for(mail, "/var/mail/user2", first)
+    wait_for_mail(mail, "/var/mail/user2", first)
 
     second = token()
     smtp(web, MAIL, [LIST], sender=sender, body=second, subject="passes now")
-    wait_for(mail, "/var/mail/user2", second)
+    wait_for_mail(mail, "/var/mail/user2", second)
 
 
 def test_request_address_answers_help(web, mail):
     marker = token()
     smtp(web, MAIL, ["team-request@lists.example.test"], sender="user2@mail.example.test", body="help", subject=marker)
-    box = wait_for(mail, "/var/mail/user2", "team-request@lists.example.test")
+    box = wait_for_mail(mail, "/var/mail/user2", "team-request@lists.example.test")
     assert "help" in box.lower()
 
 
 def test_join_and_leave_send_confirmations(web, mail):
     smtp(web, MAIL, ["team-join@lists.example.test"], sender="root@mail.example.test", body="", subject="join")
-    join = wait_for(mail, "/var/mail/root", "team-confirm+")
+    join = wait_for_mail(mail, "/var/mail/root", "team-confirm+")
     assert "team-confirm+" in join
     smtp(web, MAIL, ["team-leave@lists.example.test"], sender="user3@mail.example.test", body="", subject="leave")
-    wait_for(mail, "/var/mail/user3", "team-confirm+")
+    wait_for_mail(mail, "/var/mail/user3", "team-confirm+")
 
 
 def test_owner_addresses_deliver(web, mail):
@@ -178,8 +167,8 @@ def test_owner_addresses_deliver(web, mail):
     site_owner = token()
     smtp(web, MAIL, ["team-owner@lists.example.test"], sender="user2@mail.example.test", body=list_owner)
     smtp(web, MAIL, ["mailman-owner@lists.example.test"], sender="user2@mail.example.test", body=site_owner)
-    wait_for(mail, "/var/mail/user1", list_owner)
-    wait_for(mail, "/var/mail/user1", site_owner)
+    wait_for_mail(mail, "/var/mail/user1", list_owner)
+    wait_for_mail(mail, "/var/mail/user1", site_owner)
 
 
 def test_moderated_list_holds_subscription(mail):

@@ -4,24 +4,11 @@ SMTP sessions opened from the web node, which is outside mynetworks."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-from smtp import smtp, token
+from smtp import smtp, token, wait_for_mail
 
 MAIL = "mail.example.test"
-
-
-def wait_for_mail(node, mailbox: str, marker: str, timeout: float = 30) -> str:
-    """Wait until `marker` shows up in `mailbox` on `node`; return the mailbox."""
-    deadline = time.monotonic() + timeout
-    while True:
-        box = node.file(mailbox)
-        if box.exists and marker in box.content_string:
-            return box.content_string
-        if time.monotonic() > deadline:
-            pytest.fail(f"{marker} did not arrive in {mailbox} within {timeout}s")
-        time.sleep(0.5)
 
 
 @pytest.fixture
