@@ -86,3 +86,5 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
         verified = re.findall(r"=+ (\d+) passed", text)
         assert verified and int(verified[-1]) > 0, f"the verifier ran no test ({log})"
         assert not re.search(r"=+ .*\d+ failed", text), f"verifier failures in {log}"
+        # Inside molecule every end-to-end test applies; a skip would hide a missing feature.
+        assert not re.search(r"=+ .*\d+ skipped", text), f"verifier skipped tests in {log}"
