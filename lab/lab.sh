@@ -18,11 +18,13 @@ domain=example.test
 image=localhost/mailstack-base:$distro
 # node name -> extra podman arguments. Both nodes are privileged: autofs needs
 # /dev/autofs on the web node, Pacemaker's IPaddr2 needs NET_ADMIN on the mail
-# node. The mail node's /srv is a podman volume because the user-space NFS
-# server needs a filesystem with file handles (the overlay root has none).
+# node. Mailman's data directory on the mail node is a podman volume: it is
+# what the NFS server exports, and the user-space NFS server needs a
+# filesystem with file handles (the overlay root has none). /srv is one too,
+# for data a site adds.
 nodes=(mail web)
 declare -A node_args=(
-  [mail]="--volume $prefix-mail-srv:/srv"
+  [mail]="--volume $prefix-mail-mailman:/var/lib/mailman3 --volume $prefix-mail-srv:/srv"
   [web]=""
 )
 

@@ -67,10 +67,12 @@ def smtp(
     starttls: bool = False,
     auth: dict | None = None,
     helo: str = "web.example.test",
+    headers: dict | None = None,
 ) -> dict:
     """One SMTP session from `node` to `server`; returns the replies."""
     if body is not None:
-        body = f"From: {sender}\r\nTo: {', '.join(rcpt)}\r\nSubject: {subject}\r\n\r\n{body}\r\n"
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        body = f"From: {sender}\r\nTo: {', '.join(rcpt)}\r\nSubject: {subject}\r\n{extra}\r\n{body}\r\n"
     spec = {
         "server": server,
         "port": port,
