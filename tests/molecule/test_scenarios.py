@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = os.environ.get("SCENARIOS", "default").split()
 DISTROS = os.environ.get("DISTROS", "debian13 debian12").split()
 LOG_DIR = REPO / "build" / "logs"
+# Both front web servers are tested on every run: nginx on Debian 13, Apache on Debian 12.
+WEB_SERVER = {"debian13": "nginx", "debian12": "apache"}
 
 
 def _inventory_secrets() -> set[str]:
@@ -41,6 +43,18 @@ def _inventory_secrets() -> set[str]:
     return found
 
 
+def _remove_volumes() -> None:
+    """Named volumes of the scenarios' nodes (Mailman's data): never reused across runs."""
+    names = subprocess.run(
+        ["podman", "volume", "ls", "--quiet", "--filter", "name=^mailstack-molecule-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if names:
+        subprocess.run(["podman", "volume", "rm", "--force", *names], check=True, capture_output=True)
+
+
 def _tail(path: Path, lines: int = 120) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
@@ -57,11 +71,13 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
     env = {
         **os.environ,
         "MOLECULE_DISTRO": distro,
+        "MOLECULE_WEB_SERVER": WEB_SERVER.get(distro, "nginx"),
         "NO_COLOR": "1",
         "PY_COLORS": "0",
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_NOCOLOR": "1",
     }
+    _remove_volumes()
     with log.open("w") as out:
         proc = subprocess.run(
             ["molecule", "test", "--scenario-name", scenario],
@@ -71,6 +87,7 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
             stderr=subprocess.STDOUT,
             check=False,
         )
+    _remove_volumes()
     text = log.read_text(errors="replace")
     assert proc.returncode == 0, f"molecule {scenario} on {distro} failed (log {log}):\n{_tail(log)}"
     # Every step of the scenario's sequence must have run (none silently skipped).
