@@ -42,10 +42,12 @@ debootstrap --variant=minbase --include="$include" "$suite" "$root" ${DEBOOTSTRA
   exit 1
 }
 
-# Units that cannot work in a container and would leave systemd "degraded".
+# Units that cannot work in a container and would leave systemd "degraded"
+# (run-rpc_pipefs.mount comes with nfs-common: no rpc_pipefs in this kernel).
 for unit in systemd-modules-load.service sys-kernel-config.mount sys-kernel-debug.mount \
             sys-kernel-tracing.mount systemd-remount-fs.service getty@tty1.service \
-            serial-getty@.service console-getty.service systemd-firstboot.service; do
+            serial-getty@.service console-getty.service systemd-firstboot.service \
+            run-rpc_pipefs.mount; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 # The container's hostname and resolver come from podman.

@@ -4,10 +4,11 @@
 set -euo pipefail
 
 # podman with netavark/aardvark-dns gives the containers DNS names of each
-# other; runc replaces crun (see lab/containers.conf); debootstrap builds the
-# base images; python3-venv builds the controller virtualenv; git and rsync
-# copy the tree for ansible-test; shellcheck for its shell sanity test.
-packages=(podman runc netavark aardvark-dns debootstrap python3-venv git rsync shellcheck ca-certificates)
+# other (netavark sets up their networks with iptables); runc replaces crun
+# (see lab/containers.conf); debootstrap builds the base images; python3-venv
+# builds the controller virtualenv; git and rsync copy the tree for
+# ansible-test; shellcheck for its shell sanity test.
+packages=(podman runc netavark aardvark-dns iptables debootstrap python3-venv git rsync shellcheck ca-certificates)
 
 missing=()
 for package in "${packages[@]}"; do
