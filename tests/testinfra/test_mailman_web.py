@@ -74,7 +74,7 @@ def test_services_enabled_and_listening(web):
 
 
 def test_plain_http_redirects_to_https(site):
-    status, headers, _ = request(site, "/postorius/lists/", host=SITE, tls=False)
+    status, headers, _body = request(site, "/postorius/lists/", host=SITE, tls=False)
     assert status == 301
     assert headers["location"] == f"https://{SITE}/postorius/lists/"
 
@@ -87,7 +87,7 @@ def test_tls_certificate_names_the_site(web):
 
 
 def test_list_index_shows_the_lists_of_the_mail_node(site):
-    status, _, body = request(site, "/postorius/lists/", host=SITE)
+    status, _headers, body = request(site, "/postorius/lists/", host=SITE)
     assert status == 200
     for mlist in (PUBLIC_LIST, PRIVATE_LIST, "announce@lists.example.test"):
         assert mlist in body, f"{mlist} missing from Postorius' list index"
@@ -96,10 +96,10 @@ def test_list_index_shows_the_lists_of_the_mail_node(site):
 def test_public_post_appears_in_hyperkitty(web, mail, site):
     marker, message_id = post(web, PUBLIC_LIST)
     wait_for_mail(mail, "/var/mail/user2", marker)
-    status, _, body = wait_for_status(site, message_url(PUBLIC_LIST, message_id), host=SITE)
+    status, _headers, body = wait_for_status(site, message_url(PUBLIC_LIST, message_id), host=SITE)
     assert status == 200, body[:500]
     assert f"subject {marker}" in body
-    status, _, body = request(site, f"/hyperkitty/list/{PUBLIC_LIST}/", host=SITE)
+    status, _headers, body = request(site, f"/hyperkitty/list/{PUBLIC_LIST}/", host=SITE)
     assert status == 200
 
 
@@ -116,10 +116,10 @@ def test_members_copy_links_to_its_archived_page(web, mail):
 def test_private_archive_refused_to_anonymous_visitors(web, mail, site):
     marker, message_id = post(web, PRIVATE_LIST)
     wait_for_mail(mail, "/var/mail/user3", marker)
-    status, _, body = wait_for_status(site, message_url(PRIVATE_LIST, message_id), host=SITE)
+    status, _headers, body = wait_for_status(site, message_url(PRIVATE_LIST, message_id), host=SITE)
     assert status == 403, f"private message page answered {status}"
     assert marker not in body
-    status, _, body = request(site, f"/hyperkitty/list/{PRIVATE_LIST}/", host=SITE)
+    status, _headers, body = request(site, f"/hyperkitty/list/{PRIVATE_LIST}/", host=SITE)
     assert status == 403
     assert marker not in body
 
@@ -140,15 +140,15 @@ def test_private_archive_refused_to_anonymous_visitors(web, mail, site):
     ],
 )
 def test_mailman2_urls_redirect(site, old, new):
-    status, headers, _ = request(site, old, host=SITE)
+    status, headers, _body = request(site, old, host=SITE)
     assert status == 301, f"{old} answered {status}"
     assert headers["location"] == f"https://{SITE}{new}"
 
 
 def test_pipermail_link_reaches_the_list_archive(site):
-    status, headers, _ = request(site, f"/pipermail/{PUBLIC_LIST.partition('@')[0]}/", host=SITE)
+    status, headers, _body = request(site, f"/pipermail/{PUBLIC_LIST.partition('@')[0]}/", host=SITE)
     target = headers["location"].removeprefix(f"https://{SITE}")
-    status, headers, _ = request(site, target, host=SITE)
+    status, headers, _body = request(site, target, host=SITE)
     assert status == 302, status
     assert headers["location"].endswith(f"/hyperkitty/list/{PUBLIC_LIST}/")
 
@@ -170,7 +170,7 @@ def test_rest_api_answers_the_web_node_only(web, mail):
 def test_archiver_api_refuses_other_hosts_even_with_the_key(web, site):
     settings = web.check_output("grep ^MAILMAN_ARCHIVER_KEY /etc/mailman3/mailman-web.py")
     key = json.loads(settings.split("=", 1)[1])
-    status, _, _ = request(
+    status, _headers, _body = request(
         site,
         f"/hyperkitty/api/mailman/urls?mlist={PUBLIC_LIST}&msgid=x",
         host=SITE,
@@ -191,7 +191,7 @@ def test_site_named_and_admin_can_log_in(web, site):
     assert status == 200
     csrf_cookie = headers["set-cookie"].split("csrftoken=", 1)[1].split(";", 1)[0]
     form = body.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
-    status, headers, _ = request(
+    status, headers, _body = request(
         site,
         "/accounts/login/",
         host=SITE,

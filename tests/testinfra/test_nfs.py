@@ -42,7 +42,7 @@ def test_pinned_ports_registered(mail):
     registered = mail.check_output("rpcinfo -p 127.0.0.1")
     ports = {(line.split()[4], line.split()[3]) for line in registered.splitlines()[1:]}
     for program, port in (("nfs", "2049"), ("mountd", "892"), ("nlockmgr", "32803"), ("status", "662")):
-        assert (program, port) in {(p, n) for p, n in ports}, f"{program} not on {port}:\n{registered}"
+        assert (program, port) in ports, f"{program} not on {port}:\n{registered}"
 
 
 def test_export_lists_mailman_data_from_the_web_node(web, server):
