@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""pcs_hacluster_password: set only when the shadow hash does not match, never show a secret."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.listserv.mailstack.plugins.module_utils.passwords import hash_sha512, verify
+from ansible_collections.listserv.mailstack.plugins.modules import pcs_hacluster_password
+from module_harness import ExitJson, FailJson, patch_exits
+
+CHPASSWD = "/usr/sbin/chpasswd"
+# What Debian's pcs package leaves: a locked account.
+LOCKED = "hacluster:!:20780::::::\n"
+OTHERS = "root:*:20000:0:99999:7:::\nmail:*:20000:0:99999:7:::\n"
+
+
+class FakeShadow:
+    def __init__(self, path, entry=LOCKED):
+        self.path = path
+        path.write_text(OTHERS + entry)
+        self.calls = []
+
+    def field(self, user="hacluster"):
+        for line in self.path.read_text().splitlines():
+            fields = line.split(":")
+            if fields[0] == user:
+                return fields[1]
+        return None
+
+    def run_command(self, argv, data=None, **kwargs):
+        self.calls.append((list(argv), data))
+        assert argv == [CHPASSWD, "-e"]
+        user, hashed = data.split(":", 1)
+        lines = []
+        for line in self.path.read_text().splitlines():
+            fields = line.split(":")
+            if fields[0] == user:
+                fields[1] = hashed
+            lines.append(":".join(fields))
+        self.path.write_text("\n".join(lines) + "\n")
+        return 0, "", ""
+
+
+@pytest.fixture
+def shadow(tmp_path, monkeypatch):
+    node = FakeShadow(tmp_path / "shadow")
+    monkeypatch.setattr(pcs_hacluster_password, "SHADOW", str(node.path))
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: node.run_command(argv, **kw))
+    monkeypatch.setattr(
+        basic.AnsibleModule,
+        "get_bin_path",
+        lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}",
+    )
+    patch_exits(monkeypatch)
+    return node
+
+
+def run_module(args, check_mode=False, diff=False):
+    with (
+        patch_module_args(dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)),
+        pytest.raises(ExitJson) as exit_info,
+    ):
+        pcs_hacluster_password.main()
+    return exit_info.value.args[0]
+
+
+def fail_module(args):
+    with patch_module_args(args), pytest.raises(FailJson) as fail_info:
+        pcs_hacluster_password.main()
+    return fail_info.value.args[0]
+
+
+def test_locked_account_gets_the_password_once(shadow):
+    result = run_module({"password": "Cluster-Secret-1"})
+    assert result == {"changed": True, "user": "hacluster"}
+    assert shadow.field().startswith("$6$")
+    assert verify("Cluster-Secret-1", shadow.field())
+    argv, data = shadow.calls[0]
+    assert argv == [CHPASSWD, "-e"]
+    assert "Cluster-Secret-1" not in data  # only the hash goes to chpasswd, on standard input
+    assert run_module({"password": "Cluster-Secret-1"})["changed"] is False
+    assert len(shadow.calls) == 1
+
+
+def test_matching_hash_of_another_method_and_salt_is_kept(shadow):
+    entry = f"hacluster:{hash_sha512('Cluster-Secret-1', salt='othersalt')}:20780::::::\n"
+    shadow.path.write_text(OTHERS + entry)
+    assert run_module({"password": "Cluster-Secret-1"})["changed"] is False
+    assert shadow.calls == []
+
+
+def test_different_password_is_replaced(shadow):
+    shadow.path.write_text(OTHERS + f"hacluster:{hash_sha512('old')}:20780::::::\n")
+    assert run_module({"password": "new"})["changed"] is True
+    assert verify("new", shadow.field())
+    assert shadow.field("root") == "*"  # other accounts untouched (by the fake chpasswd; the module names one)
+
+
+def test_check_mode_predicts_without_setting(shadow):
+    result = run_module({"password": "Cluster-Secret-1"}, check_mode=True, diff=True)
+    assert result["changed"] is True
+    assert shadow.calls == []
+    assert shadow.field() == "!"
+    assert result["diff"] == {
+        "before": "password: (unchanged)\n",
+        "after": "password: (changed)\n",
+        "before_header": f"hacluster in {shadow.path}",
+        "after_header": f"hacluster in {shadow.path}",
+    }
+
+
+def test_missing_account_is_refused(shadow):
+    shadow.path.write_text(OTHERS)
+    assert (
+        fail_module({"password": "x"})["msg"]
+        == "there is no account 'hacluster' (install pcs first; it creates the account)"
+    )
+
+
+@pytest.mark.parametrize("password", ["", "two\nlines"])
+def test_unusable_password_is_refused(shadow, password):
+    assert fail_module({"password": password})["msg"] == (
+        "the password of 'hacluster' must not be empty or contain a newline or NUL character"
+    )
+    assert shadow.calls == []
