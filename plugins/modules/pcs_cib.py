@@ -447,19 +447,21 @@ class PcsCib:
 
 def main():
     operation_list = {"type": "list", "elements": "dict", "default": []}
+    # Resources and fence devices are both primitives.
+    primitive_options = {
+        "id": {"type": "str", "required": True},
+        "agent": {"type": "str", "required": True},
+        "options": {"type": "dict", "default": {}},
+        "meta": {"type": "dict", "default": {}},
+        "op": operation_list,
+    }
     module = AnsibleModule(
         argument_spec={
             "resources": {
                 "type": "list",
                 "elements": "dict",
                 "default": [],
-                "options": {
-                    "id": {"type": "str", "required": True},
-                    "agent": {"type": "str", "required": True},
-                    "options": {"type": "dict", "default": {}},
-                    "meta": {"type": "dict", "default": {}},
-                    "op": operation_list,
-                },
+                "options": primitive_options,
             },
             "groups": {
                 "type": "list",
@@ -507,13 +509,7 @@ def main():
                 "type": "list",
                 "elements": "dict",
                 "default": [],
-                "options": {
-                    "id": {"type": "str", "required": True},
-                    "agent": {"type": "str", "required": True},
-                    "options": {"type": "dict", "default": {}},
-                    "meta": {"type": "dict", "default": {}},
-                    "op": operation_list,
-                },
+                "options": primitive_options,
             },
             "properties": {"type": "dict", "default": {}},
             "wait": {"type": "int", "default": 0},

@@ -86,3 +86,15 @@ def any_node(request: pytest.FixtureRequest) -> testinfra.host.Host:
 @pytest.fixture(scope="session")
 def mail_names() -> list[str]:
     return group_hosts("mail")
+
+
+@pytest.fixture(scope="module")
+def mail() -> testinfra.host.Host:
+    """The first mail node, for tests that talk to one of them."""
+    return node(group_hosts("mail")[0])
+
+
+@pytest.fixture(scope="module")
+def web() -> testinfra.host.Host:
+    """The first web node, for tests that talk to one of them."""
+    return node(group_hosts("web")[0])

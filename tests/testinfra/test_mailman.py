@@ -9,8 +9,7 @@ import os
 import subprocess
 import time
 
-import pytest
-from conftest import REPO, group_hosts, inventory_file, node
+from conftest import REPO, inventory_file
 from smtp import smtp, token, wait_for_mail
 
 MAIL = "mail.example.test"
@@ -65,16 +64,6 @@ def run_module(module: str, args: dict, host: str) -> dict:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout.split("=>", 1)[1])
-
-
-@pytest.fixture(scope="module")
-def mail(mail_names):
-    return node(mail_names[0])
-
-
-@pytest.fixture(scope="module")
-def web():
-    return node(group_hosts("web")[0])
 
 
 def test_mailman_running_with_lmtp_on_loopback(mail):

@@ -17,7 +17,6 @@ import socket
 from urllib.parse import urlencode
 
 import pytest
-from conftest import group_hosts, node
 from smtp import smtp, token, wait_for_mail
 from web import address_of, request, wait_for_status
 
@@ -25,16 +24,6 @@ MAIL = "mail.example.test"
 SITE = "web.example.test"
 PUBLIC_LIST = "discuss@lists.example.test"
 PRIVATE_LIST = "team@lists.example.test"
-
-
-@pytest.fixture(scope="module")
-def mail():
-    return node(group_hosts("mail")[0])
-
-
-@pytest.fixture(scope="module")
-def web():
-    return node(group_hosts("web")[0])
 
 
 @pytest.fixture(scope="module")

@@ -15,22 +15,12 @@ import time
 import uuid
 
 import pytest
-from conftest import group_hosts, node
+from conftest import group_hosts
 from web import address_of
 
 EXPORT = "/var/lib/mailman3"
 MOUNT_POINT = "/srv/mailman3"
 LIST_UID = 38  # Debian's base-passwd fixes `list` (Mailman's user) at 38:38
-
-
-@pytest.fixture(scope="module")
-def mail():
-    return node(group_hosts("mail")[0])
-
-
-@pytest.fixture(scope="module")
-def web():
-    return node(group_hosts("web")[0])
 
 
 @pytest.fixture(scope="module")
