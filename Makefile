@@ -14,8 +14,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 DISTRO ?= debian13
 DISTROS ?= debian13 debian12
-# Scenarios run by `make test` (molecule/<name>), each for every DISTROS entry.
-SCENARIOS ?= default modules
+# Scenarios run by `make test` (molecule/<name>), each for every DISTROS entry
+# but `cluster`, which runs for CLUSTER_DISTROS (default: the first of DISTROS).
+SCENARIOS ?= default modules cluster
+CLUSTER_DISTROS ?= $(firstword $(DISTROS))
 CACHE_DIR ?= $(HOME)/.cache/listserv-mailstack
 
 # The virtualenv lives in the cache, keyed by the requirements, so a fresh
@@ -34,7 +36,7 @@ export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export DISTROS SCENARIOS
+export DISTROS SCENARIOS CLUSTER_DISTROS
 
 .PHONY: help lab lab-up lab-destroy deps host-deps venv link images test lint \
         ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
@@ -123,7 +125,7 @@ unit: deps ## Unit tests only
 integration: deps ## Playbook-level tests on the controller only
 	pytest tests/integration
 
-molecule: deps images ## Molecule scenarios only (SCENARIOS=..., DISTROS=...)
+molecule: deps images ## Molecule scenarios only (SCENARIOS=..., DISTROS=..., CLUSTER_DISTROS=...)
 	pytest tests/molecule
 
 build: deps ## Build the collection artifact

@@ -1,0 +1,67 @@
+# Copyright: listserv.mailstack contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection for the lab's and the tests' podman containers, with pipelining.
+
+containers.podman.podman runs every module as four `podman exec` calls (make a
+temporary directory, copy the module, make it executable, run it). With
+pipelining one `podman exec --interactive` runs the module from standard input:
+measured here, 0.65 s instead of 1.07 s per task (docs/benchmarks.md). Only the
+lab inventory and the molecule scenarios use it; it is not part of the
+collection's plugins.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: lab_podman
+short_description: Run tasks in the lab's podman containers, with pipelining
+description:
+  - The podman connection of C(containers.podman), plus pipelining through
+    C(podman exec --interactive).
+  - Used by the lab inventory and the molecule scenarios of listserv.mailstack.
+author: listserv.mailstack contributors
+options:
+  remote_addr:
+    description: Name or ID of the container.
+    default: inventory_hostname
+    vars:
+      - name: ansible_host
+      - name: inventory_hostname
+      - name: ansible_podman_host
+  remote_user:
+    description: User to run commands as inside the container.
+    vars:
+      - name: ansible_user
+  podman_extra_args:
+    description: Further arguments for every podman command.
+    default: ""
+    vars:
+      - name: ansible_podman_extra_args
+  podman_executable:
+    description: The podman program.
+    default: podman
+    vars:
+      - name: ansible_podman_executable
+"""
+
+import shlex
+
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.connection import ensure_connect
+from ansible_collections.containers.podman.plugins.connection.podman import Connection as PodmanConnection
+
+
+class Connection(PodmanConnection):
+    """containers.podman.podman with pipelining."""
+
+    transport = "lab_podman"
+    has_pipelining = True
+
+    @ensure_connect
+    def exec_command(self, cmd, in_data=None, sudoable=False):
+        # The grandparent's bookkeeping; the parent's exec never passes stdin on.
+        super(PodmanConnection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        args = ["exec", "--interactive"] if in_data is not None else ["exec"]
+        if self.user:
+            args.extend(("--user", self.user))
+        return self._podman(args, shlex.split(to_native(cmd, errors="surrogate_or_strict")), in_data)
