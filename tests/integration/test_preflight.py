@@ -42,6 +42,7 @@ def run_play(tmp_path: Path, hosts: list[str], roles: list[str], extra_vars: dic
                 "distribution_release": release,
                 "virtualization_role": "host",
                 "virtualization_type": "kvm",
+                "fqdn": f"{host}.example.org",
             },
         }
     inventory = tmp_path / "hosts.yml"
@@ -127,3 +128,29 @@ def test_timesync_rejects_bad_input_by_name(tmp_path: Path, variables: dict, nam
     assert named in out, out
     # Nothing past the checks ran.
     assert "Install chrony" not in out, out
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        # Cluster nodes must share the secrets: never one generated per node.
+        ({"mailman_cluster_managed": True}, "every node must use the same secrets: set mailman_rest_password"),
+        (
+            {
+                "mailman_cluster_managed": True,
+                "mailman_rest_password": "x" * 20,
+                "mailman_hyperkitty_url": "https://web.example.org/hyperkitty/",
+            },
+            "set mailman_rest_password and mailman_archiver_key",
+        ),
+        # LMTP beyond loopback only for named hosts (a firewall table refuses the rest).
+        ({"mailman_lmtp_host": "192.0.2.25"}, 'mailman_lmtp_host is "192.0.2.25", beyond loopback'),
+    ],
+)
+def test_mailman_cluster_settings_checked_by_name(tmp_path: Path, variables: dict, named: str) -> None:
+    settings = {"mailman_site_owner": "postmaster@example.org", "mailman_domains": ["lists.example.org"], **variables}
+    rc, out = run_play(tmp_path, ["debian13"], ["listserv.mailstack.mailman"], settings)
+    assert rc != 0, out
+    assert named in re.sub(r"\s+", " ", out), out
+    # Nothing past the checks ran.
+    assert "Install Mailman 3" not in out, out

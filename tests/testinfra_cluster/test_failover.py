@@ -154,15 +154,23 @@ def wait_failover(names: list[str], old: str, address: str, label: str) -> str:
         time.sleep(0.2)
 
 
-def check_web(web) -> None:
-    """Postorius lists the lists: it reached core's REST API on the floating address."""
+def check_web(web, address: str) -> None:
+    """Postorius lists the lists (it reached core's REST API on the floating
+    address) and the web node lists Mailman's data over NFS from that address."""
     deadline = time.monotonic() + 60
     while True:
         status, _headers, body = request(address_of(web), "/postorius/lists/", host=SITE)
         if status == 200 and LIST in body:
-            return
+            break
         if time.monotonic() > deadline:
             pytest.fail(f"Postorius' list index answered {status} without {LIST}: {body[:300]}")
+        time.sleep(2)
+    while True:
+        listing = web.run("nfs-ls nfs://%s/var/lib/mailman3", address)
+        if listing.rc == 0 and "lists" in listing.stdout:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"the export on {address} did not answer the web node: {listing.stdout} {listing.stderr}")
         time.sleep(2)
 
 
@@ -206,7 +214,14 @@ def test_floating_address_only_on_the_active_node(cluster_names, floating_addres
 def test_post_through_the_floating_address_is_delivered(cluster_names, floating_address, web):
     marker = post(web, floating_address)
     wait_delivered(cluster_names, [marker])
-    check_web(web)
+    check_web(web, floating_address)
+
+
+def test_web_node_uses_the_floating_address(floating_address, web):
+    """The REST URL of Postorius/HyperKitty and the autofs map name the floating address."""
+    settings = web.file("/etc/mailman3/mailman-web.py").content_string
+    assert f'MAILMAN_REST_API_URL = "http://{floating_address}:8001"' in settings
+    assert f"{floating_address}:/var/lib/mailman3" in web.check_output("automount -m")
 
 
 def test_lmtp_port_refuses_the_web_node(floating_address, web):
@@ -224,7 +239,7 @@ def test_failover_on_standby(cluster_names, floating_address, web):
         new = wait_failover(cluster_names, old, floating_address, "standby")
         after = post(web, floating_address)
         wait_delivered(cluster_names, [before, after])
-        check_web(web)
+        check_web(web, floating_address)
     finally:
         node(old).check_output("pcs node unstandby %s", old)
     wait_online(cluster_names)
@@ -241,7 +256,7 @@ def test_failover_when_the_active_node_stops_its_cluster_daemons(cluster_names, 
         wait_failover(cluster_names, old, floating_address, "cluster stop on the active node")
         after = post(web, floating_address)
         wait_delivered(cluster_names, [before, after])
-        check_web(web)
+        check_web(web, floating_address)
         assert not node(old).service("mailman3").is_running
     finally:
         node(old).check_output("pcs cluster start")
@@ -292,7 +307,7 @@ def test_cluster_stop_and_start_playbooks(cluster_names, floating_address, web):
     assert sum(changed(playbook("cluster_start.yml")).values()) == 0
     marker = post(web, floating_address)
     wait_delivered(cluster_names, [marker])
-    check_web(web)
+    check_web(web, floating_address)
 
 
 def podman(*args: str) -> str:
@@ -308,7 +323,7 @@ def test_failover_when_the_active_node_is_killed(cluster_names, floating_address
     try:
         wait_failover(cluster_names, old, floating_address, "active node killed")
         after = post(web, floating_address)
-        check_web(web)
+        check_web(web, floating_address)
     finally:
         for network, settings in networks.items():
             podman("network", "disconnect", network, container)

@@ -1,0 +1,186 @@
+# Copyright: listserv.mailstack contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark listserv.mailstack.mailman_list with a large roster (see docs/benchmarks.md).
+
+One container from the Debian 13 base image with Mailman 3 (the package's own configuration, REST on
+loopback). Variants, side by side in round-robin rounds:
+
+- module:       ansible-playbook (lab_podman connection) with one mailman_list task creating a list with
+                N members (a new list each round)
+- module-noop:  the same playbook again (nothing to change)
+- cli:          `mailman create` then `mailman addmembers FILE` for a new list (the obvious alternative),
+                each through podman exec
+- cli-node:     the same two commands timed inside the container (no podman exec cost)
+
+Run from the repository root with the venv on PATH: python3 benchmarks/mailman_list_scale.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PLAYBOOK = HERE / "mailman_list" / "apply.yml"
+RESULTS = HERE / "results"
+MEMBERS = "/var/lib/mailman3/members.txt"
+INSTALL = (
+    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+    "mailman3 >/dev/null && systemctl start mailman3"
+)
+PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{3,} (?P<secs>\d+\.\d+)s\s*$")
+NODE_TIMER = (
+    "import subprocess, sys, time\n"
+    "t = time.monotonic()\n"
+    "for cmd in sys.argv[1:]:\n"
+    "    r = subprocess.run(cmd.split(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "    r.returncode and sys.exit(r.stderr.decode() or r.returncode)\n"
+    "print(time.monotonic() - t)\n"
+)
+
+
+def run(cmd, env=None, check=True, stdin=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False, input=stdin)  # noqa: S603
+    if check and proc.returncode:
+        sys.exit(
+            f"command failed ({proc.returncode}): {' '.join(cmd)[:300]}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        )
+    return proc
+
+
+def stats(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def start(name: str, image: str, members: list[str]) -> str:
+    """The container with Mailman running and the member file in place; returns the REST password."""
+    run(["podman", "run", "-d", "--name", name, "--systemd", "always", image, "/sbin/init"])
+    time.sleep(3)
+    run(["podman", "exec", name, "bash", "-c", INSTALL])
+    config = run(["podman", "exec", name, "cat", "/etc/mailman3/mailman.cfg"]).stdout
+    password = re.search(r"^admin_pass:\s*(\S+)", config, re.M)[1]
+    # The REST API answers once the runners are up.
+    wait = (
+        "import base64, sys, time, urllib.request\n"
+        "req = urllib.request.Request('http://127.0.0.1:8001/3.1/system/versions')\n"
+        "req.add_header('Authorization', 'Basic ' + base64.b64encode(sys.argv[1].encode()).decode())\n"
+        "for _ in range(60):\n"
+        "    try:\n"
+        "        urllib.request.urlopen(req, timeout=5)\n"
+        "        sys.exit(0)\n"
+        "    except OSError:\n"
+        "        time.sleep(1)\n"
+        "sys.exit('REST API not up')\n"
+    )
+    run(["podman", "exec", name, "python3", "-c", wait, f"restadmin:{password}"])
+    run(["podman", "exec", "-i", name, "bash", "-c", f"cat > {MEMBERS}"], stdin="\n".join(members) + "\n")
+    run(["podman", "exec", name, "chown", "list:list", MEMBERS])
+    return password
+
+
+def mailman(name: str, *args: str) -> str:
+    return mailman(name, *args).stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--image", default="localhost/mailstack-base:debian13")
+    args = parser.parse_args()
+
+    name = f"mailstack-bench-mailman-{os.getpid()}"
+    members = [f"member{i:05d}@example.org" for i in range(args.members)]
+    try:
+        password = start(name, args.image, members)
+        env = {
+            **os.environ,
+            "ANSIBLE_CONNECTION_PLUGINS": str(ROOT / "lab" / "connection_plugins"),
+            "ANSIBLE_PIPELINING": "1",
+            "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+            "ANSIBLE_NOCOLOR": "1",
+        }
+        times: dict[str, list[float]] = {
+            "module": [],
+            "module-task": [],
+            "module-noop": [],
+            "module-noop-task": [],
+            "cli": [],
+            "cli-node": [],
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            for rnd in range(args.runs):
+                vars_file = Path(tmp) / "vars.json"
+                mlist = f"bench{rnd}@lists.example.org"
+                vars_file.write_text(
+                    json.dumps({"bench_rest_password": password, "bench_list": mlist, "bench_members": members})
+                )
+                cmd = ["ansible-playbook", "-i", f"{name},", "-c", "lab_podman", str(PLAYBOOK), "-e", f"@{vars_file}"]
+                for label, want in (("module", "1"), ("module-noop", "0")):
+                    started = time.monotonic()
+                    out = run(cmd, env=env).stdout
+                    times[label].append(time.monotonic() - started)
+                    changed = re.search(r"changed=(\d+)", out)
+                    if not changed or changed[1] != want:
+                        sys.exit(f"{label}: expected changed={want}:\n{out[-2000:]}")
+                    task = [float(m["secs"]) for m in map(PROFILE_LINE.match, out.splitlines()) if m]
+                    times[f"{label}-task"].append(max(task))
+                cli_list = f"cli{rnd}@lists.example.org"
+                started = time.monotonic()
+                mailman(name, "create", cli_list)
+                mailman(name, "addmembers", MEMBERS, cli_list)
+                times["cli"].append(time.monotonic() - started)
+                node_list = f"node{rnd}@lists.example.org"
+                out = run(
+                    [
+                        "podman",
+                        "exec",
+                        name,
+                        "runuser",
+                        "-u",
+                        "list",
+                        "--",
+                        "python3",
+                        "-c",
+                        NODE_TIMER,
+                        f"mailman create {node_list}",
+                        f"mailman addmembers {MEMBERS} {node_list}",
+                    ]
+                ).stdout
+                times["cli-node"].append(float(out.strip()))
+                for checked in (mlist, cli_list, node_list):
+                    count = len(mailman(name, "members", checked).splitlines())
+                    if count != args.members:
+                        sys.exit(f"{checked} has {count} members, not {args.members}")
+        result = {
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "members": args.members,
+            "image": args.image,
+            "mailman": run(["podman", "exec", name, "mailman", "--version"]).stdout.strip(),
+            "variants": {label: stats(values) | {"all": values} for label, values in times.items()},
+        }
+        result["ratio_module_to_cli"] = result["variants"]["module"]["median"] / result["variants"]["cli"]["median"]
+        RESULTS.mkdir(exist_ok=True)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        out_file = RESULTS / f"mailman_list_scale-{stamp}.json"
+        out_file.write_text(json.dumps(result, indent=2) + "\n")
+        for label, data in result["variants"].items():
+            print(f"{label:18} median {data['median']:7.2f} s ({data['min']:.2f}-{data['max']:.2f})")
+        print(f"module / cli = {result['ratio_module_to_cli']:.2f}  ({out_file.relative_to(ROOT)})")
+    finally:
+        run(["podman", "rm", "-f", "-t", "2", name], check=False)
+
+
+if __name__ == "__main__":
+    main()
