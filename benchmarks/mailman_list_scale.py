@@ -36,8 +36,10 @@ PLAYBOOK = HERE / "mailman_list" / "apply.yml"
 RESULTS = HERE / "results"
 MEMBERS = "/var/lib/mailman3/members.txt"
 INSTALL = (
-    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
-    "mailman3 >/dev/null && systemctl start mailman3"
+    "apt-get update -qq && "
+    'echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections && '
+    "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix mailman3 >/dev/null && "
+    "systemctl restart mailman3"
 )
 PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{3,} (?P<secs>\d+\.\d+)s\s*$")
 NODE_TIMER = (
@@ -90,7 +92,7 @@ def start(name: str, image: str, members: list[str]) -> str:
 
 
 def mailman(name: str, *args: str) -> str:
-    return mailman(name, *args).stdout
+    return run(["podman", "exec", name, "runuser", "-u", "list", "--", "mailman", *args]).stdout
 
 
 def main() -> None:
