@@ -29,3 +29,15 @@ def patch_exits(monkeypatch):
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+
+def patch_node(monkeypatch, node):
+    """Route AnsibleModule's run_command to a fake node (`node.run_command(argv, **kw)`), find
+    every tool under /usr/sbin, and make exit_json/fail_json raise."""
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda _module, argv, **kw: node.run_command(argv, **kw))
+    monkeypatch.setattr(
+        basic.AnsibleModule,
+        "get_bin_path",
+        lambda _module, name, required=False, opt_dirs=None: f"/usr/sbin/{name}",
+    )
+    patch_exits(monkeypatch)

@@ -18,7 +18,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.listserv.mailstack.plugins.module_utils.pcs_config import MARKER_NAME, MARKER_VALUE
 from ansible_collections.listserv.mailstack.plugins.modules import pcs_cib
-from module_harness import ExitJson, FailJson, patch_exits
+from module_harness import ExitJson, FailJson, patch_node
 
 PCS = "/usr/sbin/pcs"
 CRM_DIFF = "/usr/sbin/crm_diff"
@@ -238,13 +238,7 @@ class FakePcs:
 def fake(tmp_path, monkeypatch):
     node = FakePcs()
     node.remote_tmp = str(tmp_path / "remote_tmp")
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: node.run_command(argv, **kw))
-    monkeypatch.setattr(
-        basic.AnsibleModule,
-        "get_bin_path",
-        lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}",
-    )
-    patch_exits(monkeypatch)
+    patch_node(monkeypatch, node)
     return node
 
 

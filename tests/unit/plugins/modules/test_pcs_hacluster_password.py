@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.listserv.mailstack.plugins.module_utils.passwords import hash_sha512, verify
 from ansible_collections.listserv.mailstack.plugins.modules import pcs_hacluster_password
-from module_harness import ExitJson, FailJson, patch_exits
+from module_harness import ExitJson, FailJson, patch_node
 
 CHPASSWD = "/usr/sbin/chpasswd"
 # What Debian's pcs package leaves: a locked account.
@@ -47,13 +46,7 @@ class FakeShadow:
 def shadow(tmp_path, monkeypatch):
     node = FakeShadow(tmp_path / "shadow")
     monkeypatch.setattr(pcs_hacluster_password, "SHADOW", str(node.path))
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: node.run_command(argv, **kw))
-    monkeypatch.setattr(
-        basic.AnsibleModule,
-        "get_bin_path",
-        lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}",
-    )
-    patch_exits(monkeypatch)
+    patch_node(monkeypatch, node)
     return node
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.listserv.mailstack.plugins.module_utils.postfix_config import (
     parse_services,
@@ -20,7 +19,7 @@ from ansible_collections.listserv.mailstack.plugins.module_utils.postfix_config 
     split_master_tokens,
 )
 from ansible_collections.listserv.mailstack.plugins.modules import postconf
-from module_harness import ExitJson, FailJson, patch_exits
+from module_harness import ExitJson, FailJson, patch_node
 
 POSTCONF = "/usr/sbin/postconf"
 TMP = "<tmp>"
@@ -218,14 +217,7 @@ def fake(tmp_path, monkeypatch):
     node = FakePostconf()
     # Where module.tmpdir (with the temporary master.cf) goes.
     node.remote_tmp = str(tmp_path / "remote_tmp")
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: node.run_command(argv, **kw))
-    monkeypatch.setattr(
-        basic.AnsibleModule,
-        "get_bin_path",
-        lambda self, name, required=False, opt_dirs=None: f"/usr/sbin/{name}",
-    )
-
-    patch_exits(monkeypatch)
+    patch_node(monkeypatch, node)
     return node
 
 
