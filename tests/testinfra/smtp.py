@@ -88,6 +88,44 @@ def smtp(
     return json.loads(out)
 
 
+BURST_CLIENT = r"""
+import json, smtplib, sys
+spec = json.loads(sys.argv[1])
+s = smtplib.SMTP(spec["server"], spec.get("port", 25), local_hostname=spec["helo"], timeout=60)
+codes = []
+for marker in spec["markers"]:
+    body = (f"From: {spec['sender']}\r\nTo: {', '.join(spec['rcpt'])}\r\nSubject: {marker}\r\n"
+            f"Message-ID: <{marker}@{spec['helo']}>\r\n\r\nbody {marker}\r\n")
+    try:
+        s.sendmail(spec["sender"], spec["rcpt"], body.encode())
+        codes.append(250)
+    except smtplib.SMTPException as exc:
+        codes.append(getattr(exc, "smtp_code", -1))
+s.quit()
+print(json.dumps(codes))
+"""
+
+
+def burst(
+    node,
+    server: str,
+    rcpt: list[str],
+    count: int,
+    *,
+    sender: str = "tester@web.example.test",
+    helo: str = "web.example.test",
+) -> list[str]:
+    """`count` messages in one SMTP session from `node`, each with its own
+    Message-ID <marker@helo> and the marker as subject; returns the markers
+    of the messages the server accepted (all of them, or the test fails)."""
+    markers = [token() for _ in range(count)]
+    spec = {"server": server, "helo": helo, "sender": sender, "rcpt": rcpt, "markers": markers}
+    codes = json.loads(node.check_output("python3 -c %s %s", BURST_CLIENT, json.dumps(spec)))
+    refused = [m for m, code in zip(markers, codes, strict=True) if code != 250]
+    assert not refused, f"{len(refused)} of {count} messages refused by {server}: {codes}"
+    return markers
+
+
 def token() -> str:
     """A unique string to find a message by."""
     return f"mailstack-test-{uuid.uuid4().hex}"
