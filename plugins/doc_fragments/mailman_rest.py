@@ -12,7 +12,7 @@ class ModuleDocFragment:
 options:
   api_url:
     description:
-      - Root of the REST API including the API version.
+      - Root of the REST API including the API version, an C(http://) or C(https://) URL ending with it (V(/3.1)).
     type: str
     default: http://127.0.0.1:8001/3.1
   api_user:
@@ -30,7 +30,7 @@ options:
     default: /etc/mailman3/mailman.cfg
   timeout:
     description:
-      - Seconds to wait for each answer of the API.
+      - Seconds to wait for each answer of the API, at least V(1).
     type: int
     default: 30
   validate_certs:

@@ -61,6 +61,15 @@ _UNQUOTED_DESTINATION = re.compile(r"[A-Za-z0-9_./+=|~%-]*")
 _QUOTED_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BACKSLASH_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
+# Longest name and recipient accepted, in bytes of UTF-8. A name is a key of
+# the database: LMDB, Postfix's recommended type, stores keys of at most 511
+# bytes, and a local part longer than 64 cannot come in over SMTP (RFC 5321).
+# A recipient longer than PATH_MAX is no address, file or :include: path.
+MAX_NAME_BYTES = 255
+MAX_RECIPIENT_BYTES = 4096
+# How much of a value longer than that a message shows.
+SHOWN_CHARACTERS = 32
+
 EditResult = namedtuple("EditResult", "text added removed updated duplicates")
 
 
@@ -78,6 +87,17 @@ def show(value):
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
+
+
+def show_long(value):
+    """show() of a long string's beginning, followed by "..." and its length in bytes."""
+    if len(value) <= SHOWN_CHARACTERS:
+        return show(value)
+    return f"{show(value[:SHOWN_CHARACTERS])}... ({byte_length(value)} bytes)"
+
+
+def byte_length(text):
+    return len(text.encode(ENCODING, "surrogateescape"))
 
 
 def decode(data):
@@ -341,6 +361,8 @@ def check_name(name):
     """
     if not isinstance(name, str):
         raise AliasError(f"invalid alias name {show(name)}: must be a string, got {type(name).__name__}")
+    if byte_length(name) > MAX_NAME_BYTES:
+        raise AliasError(f"invalid alias name {show_long(name)}: longer than {MAX_NAME_BYTES} bytes")
     if _PLAIN_NAME.fullmatch(name) and not name.startswith("#"):
         return name
     problem = _name_problem(name)
@@ -406,6 +428,10 @@ def check_recipient(alias, recipient, allow_commands=False, allow_files=False):
             f"got {type(recipient).__name__}"
         )
     value = recipient.strip(" \t")
+    if byte_length(value) > MAX_RECIPIENT_BYTES:
+        raise AliasError(
+            f"invalid recipient {show_long(recipient)} of alias {show(alias)}: longer than {MAX_RECIPIENT_BYTES} bytes"
+        )
     if _PLAIN_ADDRESS.fullmatch(value) and value[0] not in "|/":
         return value
     problem = "is empty" if not value else _bad_character(value)

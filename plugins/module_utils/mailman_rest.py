@@ -24,10 +24,19 @@ from ansible.module_utils.urls import open_url
 DEFAULT_API_URL = "http://127.0.0.1:8001/3.1"
 DEFAULT_CONFIG_FILE = "/etc/mailman3/mailman.cfg"
 
-# list@domain as Mailman accepts it for a posting address: no whitespace, no
-# characters with a meaning in mail headers, exactly one @.
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+$")
-_DOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+# list@domain as Mailman accepts it for a posting address: no whitespace or
+# control characters, no characters with a meaning in mail headers, exactly
+# one @. Used with fullmatch: "$" would let a final newline through.
+_ADDRESS = re.compile(r"[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+@[^@\s\x00-\x1f\x7f<>()\[\],;:\"\\]+")
+_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
+# The longest address SMTP can carry (RFC 5321: a path of 256 octets with its angle brackets).
+MAX_ADDRESS_LENGTH = 254
+# A domain name has at most 253 characters, each label at most 63 (RFC 1035).
+MAX_DOMAIN_LENGTH = 253
+MAX_LABEL_LENGTH = 63
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+# The root of the API ends with its version: http://127.0.0.1:8001/3.1
+_API_URL = re.compile(r"https?://[^/?#]+(/[^?#]*)?/3\.[0-9]+/?", re.IGNORECASE)
 
 # Mailman's read-only list attributes (listconf.py: GetterSetter without a
 # decoder). The /config resource shows them, a PATCH refuses them.
@@ -79,13 +88,38 @@ def api_argument_spec():
 
 def valid_address(value):
     """True for something that can be a list or subscriber address (local@domain)."""
-    if not isinstance(value, str) or not _ADDRESS.match(value):
+    if not isinstance(value, str) or len(value) > MAX_ADDRESS_LENGTH or not _ADDRESS.fullmatch(value):
         return False
-    return bool(_DOMAIN.match(value.rsplit("@", 1)[1]))
+    return valid_domain(value.rsplit("@", 1)[1])
 
 
 def valid_domain(value):
-    return isinstance(value, str) and bool(_DOMAIN.match(value))
+    if not isinstance(value, str) or len(value) > MAX_DOMAIN_LENGTH or not _DOMAIN.fullmatch(value):
+        return False
+    return all(len(label) <= MAX_LABEL_LENGTH for label in value.split("."))
+
+
+def connection_problem(params):
+    """What is wrong with the connection options, or None; checked before the first request.
+
+    Without these checks a URL with a control character or an unknown scheme,
+    or a timeout of 0 (a non-blocking socket), fails deep in urllib with a
+    message that does not name the option.
+    """
+    url = params["api_url"]
+    if CONTROL_CHARACTER.search(url) or any(char.isspace() for char in url):
+        return f"api_url {url!r} must not contain whitespace or control characters"
+    if not _API_URL.fullmatch(url):
+        return (
+            f"api_url {url!r} is not the root of a Mailman REST API: an http:// or https:// URL ending with the "
+            "API version, such as http://127.0.0.1:8001/3.1"
+        )
+    if params["timeout"] < 1:
+        return f"timeout must be at least 1 second, not {params['timeout']}"
+    user = params["api_user"]
+    if user is not None and CONTROL_CHARACTER.search(user):
+        return f"api_user {user!r} must not contain control characters"
+    return None
 
 
 def read_credentials(path):
@@ -100,6 +134,11 @@ def read_credentials(path):
             parser.read_file(handle)
     except OSError as exc:
         raise MailmanError(f"cannot read the Mailman REST API credentials from {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise MailmanError(
+            f"cannot read the Mailman REST API credentials from {path}: not UTF-8 text (byte {exc.start}); "
+            "is config_file Mailman's mailman.cfg?"
+        ) from exc
     except configparser.Error as exc:
         raise MailmanError(f"cannot parse {path}: {exc}") from exc
     if not parser.has_section("webservice"):
@@ -226,6 +265,9 @@ def _decode(raw, url):
 def client_from_module(module):
     """A MailmanClient from the module's connection options; fails the module when credentials are missing."""
     params = module.params
+    problem = connection_problem(params)
+    if problem:
+        module.fail_json(msg=problem)
     user, password = params["api_user"], params["api_password"]
     if user is None or password is None:
         try:

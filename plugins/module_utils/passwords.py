@@ -21,6 +21,8 @@ import secrets
 # crypt(3) salt characters.
 SALT_ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SALT_LENGTH = 16
+# libxcrypt refuses longer passphrases (CRYPT_MAX_PASSPHRASE_SIZE 512, with the NUL).
+MAX_PASSWORD_BYTES = 511
 # Soname of libxcrypt (Debian package libcrypt1), used when find_library finds
 # nothing (it needs ldconfig's cache).
 LIBCRYPT_SONAME = "libcrypt.so.1"
@@ -54,6 +56,9 @@ def _encode(text, what):
     if b"\0" in data:
         # C strings end at NUL: everything after it would be silently ignored.
         raise PasswordError(f"{what} must not contain a NUL character")
+    if len(data) > MAX_PASSWORD_BYTES:
+        # libcrypt would only answer with its failure token.
+        raise PasswordError(f"{what} is {len(data)} bytes long: libcrypt takes at most {MAX_PASSWORD_BYTES}")
     return data
 
 

@@ -49,6 +49,14 @@ AGENT_HINT = (
 FENCE_AGENT_PATTERN = re.compile(r"(?:stonith:)?[A-Za-z0-9_.-]+")
 OP_NAME_PATTERN = re.compile(r"[a-z][a-z_-]*")
 SCORE_PATTERN = re.compile(r"[+-]?(?:[0-9]+|INFINITY)")
+# Pacemaker's time values (crm_get_msec, and ISO 8601 durations for intervals).
+# pcs 0.12 checks the operation times itself, pcs 0.11 writes whatever it gets.
+TIME_PATTERN = re.compile(
+    r"[0-9]+ *(?:ms|msec|us|usec|s|sec|m|min|h|hr)?"
+    r"|P(?=[0-9T])(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+S)?)?",
+    re.IGNORECASE,
+)
+OP_TIME_OPTIONS = ("interval", "timeout", "start-delay")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 ROLES = {"started": "Started", "stopped": "Stopped", "promoted": "Promoted", "unpromoted": "Unpromoted"}
@@ -145,6 +153,12 @@ def op_words(ops, what):
         if not isinstance(op, dict) or not isinstance(op.get("name"), str) or not OP_NAME_PATTERN.fullmatch(op["name"]):
             raise PcsConfigError(f"{label}: each operation needs a name such as monitor, start or stop, got {op!r}")
         options = {key: value for key, value in op.items() if key != "name"}
+        for key in OP_TIME_OPTIONS:
+            if key in options and not TIME_PATTERN.fullmatch(value_text(options[key], f"{label} ({op['name']}) {key}")):
+                raise PcsConfigError(
+                    f"{label} ({op['name']}) {key}: invalid time {options[key]!r} (seconds, or a number with a unit "
+                    "such as 500ms, 10s, 2min or 1h)"
+                )
         words += [op["name"], *name_value_pairs(options, f"{label} ({op['name']})")]
     return words
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.listserv.mailstack.plugins.module_utils.command import MAX_ARGUMENT_BYTES, shorten
+
 # main.cf parameter names (also the names of master.cf -o overrides).
 # Patterns are used with fullmatch: "$" would also match before a final newline.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_]+")
@@ -30,7 +32,8 @@ SERVICE_TYPES = ("inet", "unix", "unix-dgram", "fifo", "pass")
 # whitespace, control characters, '/' or '=' (the separators of those
 # arguments), no braces or '#' (master.cf syntax), no leading '-' (an option).
 SERVICE_NAME_PATTERN = re.compile(r"[^\s\x00-\x1f\x7f/={}#-][^\s\x00-\x1f\x7f/={}#]*")
-COMMAND_PATTERN = re.compile(r"[^\s\x00-\x1f\x7f{}#-][^\s\x00-\x1f\x7f{}]*")
+# master(8) runs daemon_directory + "/" + command: a '/' would lead out of it ("../../bin/sh").
+COMMAND_PATTERN = re.compile(r"[^\s\x00-\x1f\x7f{}#/-][^\s\x00-\x1f\x7f{}/]*")
 ARGUMENT_PATTERN = re.compile(r"[^\s\x00-\x1f\x7f]+")
 WAKEUP_PATTERN = re.compile(r"-|[0-9]+\??")
 MAXPROC_PATTERN = re.compile(r"-|[0-9]+")
@@ -39,6 +42,9 @@ MAXPROC_PATTERN = re.compile(r"-|[0-9]+")
 PARAMETER_LIST_SEPARATOR = ", "
 OPTION_LIST_SEPARATOR = ","
 FIELDS = ("private", "unprivileged", "chroot", "wakeup", "maxproc")
+# A value goes to postconf as one "name=value" argument, which Linux limits to
+# 131071 bytes (MAX_ARG_STRLEN); with room for the longest names.
+MAX_VALUE_BYTES = MAX_ARGUMENT_BYTES - 1024
 OVERRIDE_FLAG = "-o"
 # Options of Postfix daemons that take a value (their getopt string is "cdDi:lm:n:o:s:St:uvVz").
 OPTIONS_WITH_VALUE = frozenset("imnost")
@@ -78,6 +84,16 @@ def render_value(name, value, list_separator=PARAMETER_LIST_SEPARATOR):
     `name` is only used in error messages (a parameter name, or a description
     such as "option smtpd_tls_security_level of submission/inet").
     """
+    text = _render(name, value, list_separator)
+    size = len(text.encode("utf-8", "surrogateescape"))
+    if size > MAX_VALUE_BYTES:
+        raise PostfixConfigError(
+            f"value of {name} is {size} bytes long ({shorten(text)!r}); postconf takes at most {MAX_VALUE_BYTES} bytes"
+        )
+    return text
+
+
+def _render(name, value, list_separator):
     if value is None:
         raise PostfixConfigError(f"value of {name} is null; use an empty string for an empty value")
     if not isinstance(value, (list, tuple)):

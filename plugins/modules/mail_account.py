@@ -69,6 +69,7 @@ options:
     description:
       - The password in plain text. The module hashes it on the node with SHA-512 crypt (C($6$)) and a random
         16-character salt.
+      - It must not contain a NUL character and must not be longer than 511 bytes (UTF-8), the most libcrypt hashes.
       - With O(update_password=always) the password is set again only when the current hash does not match this
         password, so a second run reports no change.
       - Mutually exclusive with O(password).
@@ -91,6 +92,7 @@ options:
   comment:
     description:
       - The account's comment (GECOS field), usually the person's full name. Unchanged when not given.
+      - It must not contain V(:) or control characters (O(shell) and O(home) neither).
     type: str
   uid:
     description:
@@ -257,8 +259,15 @@ import shutil
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.listserv.mailstack.plugins.module_utils.command import find_tool, run
+from ansible_collections.listserv.mailstack.plugins.module_utils.command import (
+    MAX_ARGUMENT_BYTES,
+    argument_size,
+    find_tool,
+    run,
+    shorten,
+)
 from ansible_collections.listserv.mailstack.plugins.module_utils.passwords import (
+    MAX_PASSWORD_BYTES,
     PasswordError,
     hash_sha512,
     is_supported,
@@ -275,6 +284,7 @@ NAME_RULE = (
 # What a crypt hash may contain: no ':' (the shadow field separator) and no
 # whitespace, so that "name:hash" is exactly one line for chpasswd.
 HASH_PATTERN = re.compile(r"\$[^:\s]+")
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 # Shells that refuse logins; Debian does not list them in /etc/shells.
 NOLOGIN_PROGRAMS = ("nologin", "false")
 LOGIN_DEFS = "/etc/login.defs"
@@ -407,8 +417,23 @@ class MailAccount:
 
     def check_passwd_field(self, option):
         value = self.params[option]
-        if value is not None and (":" in value or "\n" in value):
+        if value is None:
+            return
+        if ":" in value or "\n" in value:
             self.fail(f"{option} '{value}' must not contain ':' or a line break")
+        self.check_text(option, value)
+        size = argument_size(value)
+        if size:
+            self.fail(
+                f"{option} {shorten(value)!r} is {size} bytes long: useradd and usermod take at most "
+                f"{MAX_ARGUMENT_BYTES} bytes"
+            )
+
+    def check_text(self, option, value):
+        """Fail when value has a control character: useradd refuses most, the system calls stop at NUL."""
+        found = CONTROL_CHARACTER.search(value)
+        if found:
+            self.fail(f"{option} {value!r} must not contain control characters (found U+{ord(found.group()):04X})")
 
     def check_shell(self):
         shell = self.params["shell"]
@@ -441,6 +466,7 @@ class MailAccount:
         group = self.params["group"]
         if group is None:
             return None
+        self.check_text("group", group)
         found = find_group(group)
         if found is None:
             self.fail(f"group '{group}' does not exist")
@@ -452,6 +478,7 @@ class MailAccount:
             return None
         names = []
         for group in groups:
+            self.check_text("groups", group)
             found = find_group(group)
             if found is None:
                 self.fail(f"group '{group}' in groups does not exist")
@@ -474,6 +501,13 @@ class MailAccount:
                     self.fail("password_plaintext must not be empty")
                 if "\0" in plaintext:
                     self.fail("password_plaintext must not contain a NUL character")
+                size = len(plaintext.encode("utf-8"))
+                if size > MAX_PASSWORD_BYTES:
+                    # Never name the value: it is the password.
+                    self.fail(
+                        f"password_plaintext is {size} bytes long: libcrypt hashes passwords of at most "
+                        f"{MAX_PASSWORD_BYTES} bytes"
+                    )
         except PasswordError as error:
             self.fail(str(error))
 
@@ -481,6 +515,7 @@ class MailAccount:
         """The spool directory; with `managed`, one where this module can manage mbox files."""
         spool_dir = self.params["spool_dir"]
         if spool_dir is not None:
+            self.check_text("spool_dir", spool_dir)
             if not os.path.isabs(spool_dir):
                 self.fail(f"spool_dir '{spool_dir}' must be an absolute path")
             if not os.path.isdir(spool_dir):
@@ -778,6 +813,7 @@ class MailAccount:
         archive_dir = self.params["archive_mailbox_to"]
         if archive_dir is None:
             return None
+        self.check_text("archive_mailbox_to", archive_dir)
         if not os.path.isabs(archive_dir):
             self.fail(f"archive_mailbox_to '{archive_dir}' must be an absolute path")
         if not os.path.isdir(archive_dir):

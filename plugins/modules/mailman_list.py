@@ -24,7 +24,9 @@ requirements:
 options:
   name:
     description:
-      - The list's posting address, V(list@domain).
+      - The list's posting address, V(list@domain), at most 254 characters.
+      - Before the V(@) only the characters Mailman ever allows in a list name - letters, digits and
+        V(- _ . + = ! $ * { } ~) (Mailman's C(listname_chars) setting may allow fewer).
     type: str
     required: true
   state:
@@ -46,13 +48,15 @@ options:
       - Default is the server's default style.
     type: str
   display_name:
-    description: The list's display name.
+    description:
+      - The list's display name. One line of at most 998 characters without control characters (it goes into mail
+        headers), as for O(description) and O(subject_prefix).
     type: str
   description:
     description: A one-line description of the list.
     type: str
   info:
-    description: The longer information text of the list.
+    description: The longer information text of the list. Line breaks and tabs are the only control characters allowed.
     type: str
   subject_prefix:
     description: Prefix added to the subject of posts, for example V([Staff] ) (mind the trailing space).
@@ -113,6 +117,7 @@ options:
       - Values are compared with the current ones after converting to the current value's type (boolean, integer,
         number, list or text), so V("yes") and V(true) are the same for a boolean setting.
       - C(moderator_password) cannot be compared (Mailman stores a hash) and is refused.
+      - Text values must not contain control characters other than line breaks and tabs.
     type: dict
     default: {}
   owners:
@@ -131,7 +136,8 @@ options:
     description:
       - Members of the list, given like O(owners). C(delivery_mode) is one of V(regular),
         V(plaintext_digests), V(mime_digests) and V(summary_digests); it is also changed for existing members.
-      - The display name is used when the address is subscribed; an existing member keeps its own.
+      - The display name is used when the address is subscribed; an existing member keeps its own. Like
+        O(display_name), it is one line without control characters.
     type: list
     elements: raw
   roster_mode:
@@ -211,8 +217,9 @@ notes:
     and the few calls needed here do not justify a dependency on the managed node.
   - The password is only sent in the C(Authorization) header; it is never part of the result or a log message.
   - An unknown O(settings) key is found from the list's C(config) resource. In check mode for a list that does not
-    exist yet, only read-only keys can be refused; the real run refuses unknown ones and removes the list it has
-    just created, so no half-configured list is left behind.
+    exist yet, only read-only keys can be refused; the real run refuses unknown ones and removes the list (and the
+    domain) it has just created, so no half-configured list is left behind. The same holds for a value Mailman
+    refuses and any other failure after the list was created.
   - A member whose subscription Mailman keeps pending (see O(pre_verified)) is not in the roster yet and is added
     again by the next run; Mailman then reports the pending request.
 seealso:
@@ -323,10 +330,14 @@ senders_accepted:
 """
 
 import copy
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.listserv.mailstack.plugins.module_utils.command import shorten
 from ansible_collections.listserv.mailstack.plugins.module_utils.mailman_rest import (
+    CONTROL_CHARACTER,
+    MAX_ADDRESS_LENGTH,
     READ_ONLY_SETTINGS,
     MailmanError,
     api_argument_spec,
@@ -335,6 +346,14 @@ from ansible_collections.listserv.mailstack.plugins.module_utils.mailman_rest im
     valid_address,
 )
 
+# The characters Mailman ever allows in a list name (mailman.app.lifecycle);
+# mailman.cfg's listname_chars may allow fewer (by default [-_.0-9a-z]).
+LIST_NAME_PUNCTUATION = "- _ . + = ! $ * { } ~"
+LIST_NAME_PATTERN = re.compile(r"[-_.+=!$*{}~0-9a-z]+", re.IGNORECASE)
+# Text that goes into header lines (List-Id, From, Subject): RFC 5322 allows
+# 998 characters per line.
+MAX_HEADER_TEXT = 998
+SINGLE_LINE_OPTIONS = ("display_name", "description", "subject_prefix")
 ACTIONS = ["accept", "hold", "reject", "discard", "defer"]
 POLICIES = ["open", "confirm", "moderate", "confirm_then_moderate"]
 DELIVERY_MODES = ["regular", "plaintext_digests", "mime_digests", "summary_digests"]
@@ -421,16 +440,50 @@ class InputError(Exception):
 
 
 def check_name(name):
+    if isinstance(name, str) and len(name) > MAX_ADDRESS_LENGTH:
+        raise InputError(
+            f"invalid list name {shorten(name)!r} ({len(name)} characters): an address has at most {MAX_ADDRESS_LENGTH}"
+        )
     if not valid_address(name):
         raise InputError(f"invalid list name {name!r}: expected list@domain")
     local, domain = name.rsplit("@", 1)
+    if not LIST_NAME_PATTERN.fullmatch(local):
+        # Mailman refuses it only when the domain may already have been created.
+        raise InputError(
+            f"invalid list name {name!r}: Mailman allows only the letters a-z, digits and {LIST_NAME_PUNCTUATION} "
+            "before the @"
+        )
     return local.lower() + "@" + domain.lower()
+
+
+def check_text(key, value, line_breaks=False):
+    """Fail on control characters (line breaks and tabs only where allowed) and on overlong header text."""
+    if not isinstance(value, str):
+        return
+    allowed = "\t\n\r" if line_breaks else ""
+    found = next((char for char in value if CONTROL_CHARACTER.match(char) and char not in allowed), None)
+    if found is None:
+        if not line_breaks and len(value) > MAX_HEADER_TEXT:
+            raise InputError(
+                f"{key} {shorten(value)!r} is {len(value)} characters long: it goes into mail headers, whose lines "
+                f"have at most {MAX_HEADER_TEXT}"
+            )
+        return
+    if found in "\n\r" and not line_breaks:
+        raise InputError(f"{key} must be a single line: {value!r}")
+    raise InputError(f"{key} must not contain control characters (found U+{ord(found):04X}): {value!r}")
 
 
 def wanted_settings(params):
     """{setting: value} from the dedicated options and `settings`; fails on clashes and refused keys."""
     wanted = {key: params[key] for key in SETTING_OPTIONS if params[key] is not None}
+    for key in SINGLE_LINE_OPTIONS:
+        check_text(key, wanted.get(key))
+    check_text("info", wanted.get("info"), line_breaks=True)
     settings = params["settings"] or {}
+    for key, value in settings.items():
+        for item in value if isinstance(value, list) else [value]:
+            check_text(f"list setting {key}", item, line_breaks=True)
     clash = sorted(key for key in settings if key in wanted or key in SETTING_OPTIONS)
     if clash:
         raise InputError(f"settings: {', '.join(clash)} has an option of its own; use that option")
@@ -440,8 +493,6 @@ def wanted_settings(params):
     uncomparable = sorted(key for key in settings if key in UNCOMPARABLE_SETTINGS)
     if uncomparable:
         raise InputError(f"list setting {', '.join(uncomparable)} cannot be managed: Mailman only returns its hash")
-    if "description" in wanted and "\n" in wanted["description"]:
-        raise InputError(f"description must be a single line: {wanted['description']!r}")
     wanted.update(settings)
     return wanted
 
@@ -458,7 +509,12 @@ def wanted_roster(option, entries):
             raise InputError(f"{option}: unknown key {', '.join(unknown)} in {entry!r}")
         email = entry.get("email")
         if not valid_address(email):
-            raise InputError(f"{option}: invalid email address {email!r}")
+            shown = shorten(email) if isinstance(email, str) else email
+            raise InputError(f"{option}: invalid email address {shown!r}")
+        display_name = entry.get("display_name")
+        if display_name is not None and not isinstance(display_name, str):
+            raise InputError(f"{option}: display_name of {email} must be a string, got {display_name!r}")
+        check_text(f"{option}: display_name of {email}", display_name)
         mode = entry.get("delivery_mode")
         if mode is not None and mode not in DELIVERY_MODES:
             raise InputError(f"{option}: delivery_mode {mode!r} of {email} is not one of {', '.join(DELIVERY_MODES)}")
@@ -588,7 +644,29 @@ class ListManager:
         body = {"fqdn_listname": self.name}
         if params["style"] is not None:
             body["style_name"] = params["style"]
-        self.client.post("/lists", body)
+        try:
+            self.client.post("/lists", body)
+        except MailmanError:
+            self.undo_domain(domain)
+            raise
+
+    def undo_domain(self, domain):
+        """Remove the domain this run created (it holds no other list): refused input leaves no trace."""
+        if self.result["domain_created"] and not self.check:
+            self.undo(f"/domains/{self.client.quote(domain)}", f"domain {domain}")
+
+    def undo_create(self):
+        """Remove the list (and its domain) this run created, so that no half-configured list is left behind."""
+        if self.result["created"] and not self.check:
+            self.undo(list_path(self.name), f"list {self.name}")
+            self.undo_domain(self.name.rsplit("@", 1)[1])
+
+    def undo(self, path, what):
+        # The error that made us undo is the one to report; a failed undo only warns.
+        try:
+            self.client.delete(path, missing_ok=True)
+        except MailmanError as exc:
+            self.module.warn(f"could not remove the {what} this task created: {exc.msg}")
 
     def delete(self):
         self.result["deleted"] = True
@@ -818,16 +896,14 @@ def run(module):
         exists = not module.check_mode
     try:
         manager.apply_settings(settings, exists)
-    except InputError:
-        if manager.result["created"] and not module.check_mode:
-            # Do not leave a half-configured list behind.
-            client.delete(list_path(name), missing_ok=True)
+        manager.apply_archivers(params["archivers"] or {}, exists)
+        for option, role in ROSTERS:
+            if option in rosters:
+                manager.apply_roster(option, role, rosters[option], exists)
+        manager.apply_held(params["held_messages"], exists)
+    except (InputError, MailmanError):
+        manager.undo_create()
         raise
-    manager.apply_archivers(params["archivers"] or {}, exists)
-    for option, role in ROSTERS:
-        if option in rosters:
-            manager.apply_roster(option, role, rosters[option], exists)
-    manager.apply_held(params["held_messages"], exists)
     return manager, client
 
 

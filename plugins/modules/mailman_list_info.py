@@ -126,7 +126,9 @@ lists:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.listserv.mailstack.plugins.module_utils.command import shorten
 from ansible_collections.listserv.mailstack.plugins.module_utils.mailman_rest import (
+    MAX_ADDRESS_LENGTH,
     MailmanError,
     api_argument_spec,
     client_from_module,
@@ -160,20 +162,26 @@ def read_list(client, name, message_text):
     return result
 
 
+def check_input(module):
+    """Refuse a bad name or domain before the credentials are read or the API is asked."""
+    name, domain = module.params["name"], module.params["domain"]
+    if name is not None and not valid_address(name):
+        shown = name if len(name) <= MAX_ADDRESS_LENGTH else shorten(name)
+        module.fail_json(msg=f"invalid list name {shown!r}: expected list@domain")
+    if domain is not None and not valid_domain(domain):
+        module.fail_json(msg=f"invalid domain {shorten(domain)!r}")
+
+
 def run(module, client):
     params = module.params
     if params["name"] is not None:
-        if not valid_address(params["name"]):
-            module.fail_json(msg=f"invalid list name {params['name']!r}: expected list@domain")
         found = read_list(client, params["name"], params["message_text"])
         if found is None:
             return dict(exists=False)
         return dict(exists=True, list=found)
     if params["domain"] is not None:
-        domain = params["domain"]
-        if not valid_domain(domain):
-            module.fail_json(msg=f"invalid domain {domain!r}")
-        if client.get(f"/domains/{client.quote(domain)}", missing_ok=True) is None:
+        domain = client.quote(params["domain"])
+        if client.get(f"/domains/{domain}", missing_ok=True) is None:
             return dict(exists=False, lists=[])
         return dict(exists=True, lists=[strip(item) for item in client.collection(f"/domains/{domain}/lists")])
     return dict(exists=True, lists=[strip(item) for item in client.collection("/lists")])
@@ -187,6 +195,7 @@ def main():
         message_text=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=[("name", "domain")], supports_check_mode=True)
+    check_input(module)
     client = client_from_module(module)
     try:
         result = run(module, client)

@@ -84,6 +84,9 @@ options:
           - "Operations, each a dict with the operation V(name) (V(monitor), V(start), V(stop), ...) and its options,
             for example V({name: monitor, interval: 10s, timeout: 20s})."
           - Operations not listed get pcs's defaults from the agent's metadata.
+          - V(interval), V(timeout) and V(start-delay) are times as Pacemaker reads them - seconds, or a number
+            with a unit (V(500ms), V(10s), V(2min), V(1h)) or an ISO 8601 duration (V(PT10S)); anything else is
+            refused, also with pcs 0.11, which does not check them.
         type: list
         elements: dict
         default: []
@@ -221,6 +224,7 @@ options:
   wait:
     description:
       - Seconds C(pcs cluster cib-push --wait) waits for the cluster to carry out a pushed change; V(0) does not wait.
+        A negative number is refused.
     type: int
     default: 0
 notes:
@@ -385,6 +389,9 @@ class PcsCib:
         return run(self.module, [self.pcs, "--version"])[1].strip()
 
     def apply(self, workdir):
+        wait = self.module.params["wait"]
+        if wait < 0:
+            raise PcsConfigError(f"wait must be 0 (do not wait) or a number of seconds, not {wait}")
         wanted_ids = check_spec(self.spec)
         self.pcs = find_tool(self.module, "pcs")
         crm_diff = find_tool(self.module, "crm_diff")

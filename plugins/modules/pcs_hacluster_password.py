@@ -36,11 +36,15 @@ attributes:
     platforms: debian
 options:
   password:
-    description: The password, in plain text. It must not be empty and must not contain a newline or NUL.
+    description:
+      - The password, in plain text. It must not be empty, must not contain a newline or NUL and must not be longer
+        than 511 bytes (UTF-8), the most libcrypt hashes.
     type: str
     required: true
   user:
-    description: The account pcs authenticates as.
+    description:
+      - The account pcs authenticates as. pcsd accepts only members of the group C(haclient), so any other account
+        is refused (the module never sets the password of, say, C(root)).
     type: str
     default: hacluster
 notes:
@@ -63,11 +67,24 @@ user:
   sample: hacluster
 """
 
+import grp
+import pwd
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.listserv.mailstack.plugins.module_utils.command import find_tool, run
-from ansible_collections.listserv.mailstack.plugins.module_utils.passwords import PasswordError, hash_sha512, verify
+from ansible_collections.listserv.mailstack.plugins.module_utils.passwords import (
+    MAX_PASSWORD_BYTES,
+    PasswordError,
+    hash_sha512,
+    verify,
+)
 
 SHADOW = "/etc/shadow"
+# The group pcsd requires of the users it authenticates (pcs's pacemaker_gname).
+PCS_GROUP = "haclient"
+# What can be the first field of an /etc/shadow line and the user of chpasswd's "user:hash".
+USER_PATTERN = re.compile(r"[^:\s\x00-\x1f\x7f]+")
 SHOWN_CHANGED = "password: (changed)\n"
 SHOWN_UNCHANGED = "password: (unchanged)\n"
 
@@ -82,17 +99,48 @@ def shadow_hash(user):
     return None
 
 
+def in_pcs_group(user):
+    """Whether user has pcsd's group as primary or supplementary group; None when the group does not exist."""
+    try:
+        group = grp.getgrnam(PCS_GROUP)
+    except KeyError:
+        return None
+    try:
+        primary = pwd.getpwnam(user).pw_gid
+    except KeyError:
+        primary = None
+    return primary == group.gr_gid or user in group.gr_mem
+
+
 def apply(module):
     user = module.params["user"]
     password = module.params["password"]
     if not password or "\n" in password or "\0" in password:
         module.fail_json(msg=f"the password of '{user}' must not be empty or contain a newline or NUL character")
+    size = len(password.encode("utf-8"))
+    if size > MAX_PASSWORD_BYTES:
+        module.fail_json(
+            msg=f"the password of '{user}' is {size} bytes long: libcrypt takes at most {MAX_PASSWORD_BYTES}"
+        )
+    if not USER_PATTERN.fullmatch(user):
+        module.fail_json(
+            msg=f"invalid user name {user!r}: it must not be empty or contain ':', whitespace or control characters"
+        )
     try:
         current = shadow_hash(user)
     except OSError as error:
         module.fail_json(msg=f"cannot read {SHADOW} to check the password of '{user}': {error.strerror} (needs root)")
     if current is None:
         module.fail_json(msg=f"there is no account '{user}' (install pcs first; it creates the account)")
+    member = in_pcs_group(user)
+    if member is None:
+        module.fail_json(msg=f"there is no group '{PCS_GROUP}' (install pcs first; it creates the group)")
+    if not member:
+        # pcsd lets only members of its group authenticate: this is some other account's password.
+        module.fail_json(
+            msg=f"account '{user}' is not in group '{PCS_GROUP}', so pcs cannot authenticate as it: "
+            "refusing to set its password"
+        )
     try:
         changed = not verify(password, current)
         hashed = hash_sha512(password) if changed else None

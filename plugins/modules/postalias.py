@@ -28,14 +28,14 @@ author:
 options:
   path:
     description:
-      - The alias file.
+      - The alias file, an absolute path. It must be a regular file (or a symbolic link to one) when it exists.
     type: path
     default: /etc/aliases
   name:
     description:
       - Name of one alias to manage (the part before the colon).
       - Must not be empty, nor contain whitespace, control or invisible characters, V(:), V(,), double quotes,
-        backslashes, V(@) or V(%), nor start with V(#).
+        backslashes, V(@) or V(%), nor start with V(#), and must not be longer than 255 bytes (UTF-8).
       - Mutually exclusive with O(aliases).
     type: str
   recipients:
@@ -49,6 +49,7 @@ options:
         contain double quotes or backslashes themselves (call a wrapper script instead).
       - An address must not contain a comma, nor whitespace outside double quotes. Spaces and tabs around a
         recipient are ignored.
+      - A recipient must not be longer than 4096 bytes (UTF-8).
     type: list
     elements: str
   aliases:
@@ -101,7 +102,9 @@ options:
     description:
       - Postfix database type to build, which also decides the database file name - V(hash) and V(btree) use
         C(<path>.db), V(lmdb) C(<path>.lmdb), V(cdb) C(<path>.cdb), V(dbm) and V(sdbm) C(<path>.dir) and
-        C(<path>.pag). Other types fail the task.
+        C(<path>.pag). Other types fail the task, and so does a type this Postfix cannot build (not listed by
+        C(postconf -m); on Debian V(cdb) and V(lmdb) come with the packages C(postfix-cdb) and C(postfix-lmdb)),
+        before the file is changed.
       - Default is what C(postconf -h default_database_type) prints, or V(hash) when C(postconf) is not installed.
     type: str
   backup:
@@ -240,6 +243,9 @@ from ansible_collections.listserv.mailstack.plugins.module_utils.fileops import 
     write_atomic,
 )
 
+# Map types that Debian's postfix package leaves to packages of their own.
+DEBIAN_MAP_PACKAGES = ("cdb", "lmdb")
+
 
 def argument_spec():
     return dict(
@@ -286,6 +292,26 @@ def database_type(module):
     return out.strip() or "hash"
 
 
+def check_available(module, db_type):
+    """Fail unless this Postfix can build db_type (postconf -m), before the file is touched.
+
+    postalias would refuse an unavailable type only after the file is written.
+    Without postconf (Postfix not installed yet) there is nothing to ask.
+    """
+    postconf = find_tool(module, "postconf", required=False)
+    if not postconf:
+        return
+    _rc, out, _err = run(module, [postconf, "-m"])
+    available = set(out.split())
+    if db_type not in available:
+        buildable = ", ".join(sorted(available & set(aliasfile.DATABASE_SUFFIXES))) or "none"
+        hint = f"; on Debian, install postfix-{db_type}" if db_type in DEBIAN_MAP_PACKAGES else ""
+        module.fail_json(
+            msg=f"database_type {aliasfile.show(db_type)} is not available in this Postfix (postconf -m); "
+            f"it can build {buildable}{hint}"
+        )
+
+
 def database_stale(source, files):
     """True when a database file is missing or older than the source file."""
     source_mtime = os.stat(source).st_mtime_ns
@@ -302,7 +328,13 @@ def read_source(module, path):
     """Content of the alias file, None when it is missing and may be created; fails when it cannot be."""
     if os.path.isdir(path):
         module.fail_json(msg=f"{aliasfile.show(path)} is a directory, not an alias file")
-    before = read_bytes(path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        # A FIFO would block the read for ever; a device is no alias file either.
+        module.fail_json(msg=f"{aliasfile.show(path)} is not a regular file")
+    try:
+        before = read_bytes(path)
+    except OSError as exc:
+        module.fail_json(msg=f"cannot read {aliasfile.show(path)}: {exc.strerror}")
     if before is None and module.params["state"] == "present":
         if not module.params["create"]:
             module.fail_json(msg=f"{aliasfile.show(path)} does not exist and create=false")
@@ -337,6 +369,9 @@ def main():
     )
     params = module.params
     path = params["path"]
+    if not os.path.isabs(path):
+        # Relative to the module's working directory, which is nobody's choice.
+        module.fail_json(msg=f"path {aliasfile.show(path)} is not an absolute path")
     present, absent = wanted_state(module)
 
     db_type = database_type(module)
@@ -344,6 +379,8 @@ def main():
         db_files = aliasfile.database_files(path, db_type)
     except aliasfile.AliasError as exc:
         module.fail_json(msg=str(exc))
+    if params["database_type"] and params["rebuild"]:
+        check_available(module, db_type)
 
     result = dict(changed=False, added=[], removed=[], updated=[], duplicates=[], rebuilt=False)
     result.update(database=db_files[0], database_type=db_type)

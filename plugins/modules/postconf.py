@@ -55,7 +55,8 @@ options:
         C(", "), the way restriction lists and map lists are usually written; its elements are strings, integers or
         booleans, and empty elements are left out.
       - Leading and trailing whitespace is removed. A value must not contain a newline, NUL or other control
-        character, and C(null) is refused (use V("") for an empty value).
+        character, and C(null) is refused (use V("") for an empty value). A value (a list once joined) may have
+        up to 130047 bytes, so that C(name=value) fits in one command-line argument of C(postconf).
       - With O(state=absent) only the names are used.
     type: dict
     default: {}
@@ -70,7 +71,8 @@ options:
     default: present
   config_dir:
     description:
-      - The Postfix configuration directory holding C(main.cf) and C(master.cf), passed as C(postconf -c).
+      - The Postfix configuration directory holding C(main.cf) and C(master.cf), passed as C(postconf -c). An
+        absolute path.
       - When not given, C(postconf) uses Postfix's default (C(/etc/postfix) on Debian).
     type: path
   allow_unknown:
@@ -143,7 +145,9 @@ options:
       command:
         description:
           - The program, for example V(smtpd), V(pipe) or V(lmtp). Required with O(services[].state=present).
-          - One word without whitespace, control characters or braces, not starting with V(-).
+          - One word without whitespace, control characters, braces or V(/), not starting with V(-).
+          - C(master) runs it from Postfix's C(daemon_directory) (C(/usr/lib/postfix/sbin) on Debian), so it must be
+            a program there.
         type: str
       args:
         description:
@@ -303,7 +307,13 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.listserv.mailstack.plugins.module_utils.command import find_tool, run
+from ansible_collections.listserv.mailstack.plugins.module_utils.command import (
+    MAX_ARGUMENT_BYTES,
+    argument_size,
+    find_tool,
+    run,
+    shorten,
+)
 from ansible_collections.listserv.mailstack.plugins.module_utils.postfix_config import (
     ARGUMENT_PATTERN,
     COMMAND_PATTERN,
@@ -330,8 +340,13 @@ from ansible_collections.listserv.mailstack.plugins.module_utils.postfix_config 
 )
 
 DEFAULT_CONFIG_DIR = "/etc/postfix"
+DEFAULT_DAEMON_DIR = "/usr/lib/postfix/sbin"
 # What master.cf compares besides the -o overrides.
 ENTRY_KEYS = (*FIELDS, "command", "args")
+
+
+def is_program(path):
+    return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
 def has_whitespace(text):
@@ -363,8 +378,8 @@ class WantedService:
             raise PostfixConfigError(f"service {self.key}: command is required with state=present")
         if not COMMAND_PATTERN.fullmatch(command):
             raise PostfixConfigError(
-                f"service {self.key}: invalid command {command!r}: one word without whitespace, control characters "
-                "or braces, not starting with '-'"
+                f"service {self.key}: invalid command {command!r}: one word without whitespace, control characters, "
+                "braces or '/', not starting with '-' (the name of a program in daemon_directory)"
             )
         args = list(spec["args"] or [])
         for arg in args:
@@ -419,8 +434,12 @@ class Postconf:
 
     def check_input(self):
         """Render and check every wanted value before anything is run; raises PostfixConfigError."""
-        if self.config_dir is not None and not os.path.isdir(self.config_dir):
-            raise PostfixConfigError(f"config_dir {self.config_dir} is not a directory")
+        if self.config_dir is not None:
+            if not os.path.isabs(self.config_dir):
+                # postconf would take it relative to the module's working directory.
+                raise PostfixConfigError(f"config_dir {self.config_dir} is not an absolute path")
+            if not os.path.isdir(self.config_dir):
+                raise PostfixConfigError(f"config_dir {self.config_dir} is not a directory")
         for name, value in self.params["parameters"].items():
             check_name(name)
             self.parameters[name] = render_value(f"parameter {name}", value) if self.present else None
@@ -485,6 +504,16 @@ class Postconf:
             with open(os.path.join(directory, file_name), "w", encoding="utf-8") as handle:
                 handle.write(content)
         return set(parse_parameters(self.query("-d", config_dir=directory)))
+
+    def check_commands(self):
+        """Every command of a service to write is a program in daemon_directory, as master(8) runs it."""
+        directory = self.effective("daemon_directory") or DEFAULT_DAEMON_DIR
+        for service in self.services:
+            if service.present and not is_program(os.path.join(directory, service.entry["command"])):
+                raise PostfixConfigError(
+                    f"service {service.key}: command {service.entry['command']!r} is not a program in "
+                    f"{directory} (daemon_directory)"
+                )
 
     def check_known(self):
         if self.params["allow_unknown"]:
@@ -576,6 +605,7 @@ class Postconf:
     def apply(self):
         self.check_input()
         self.read()
+        self.check_commands()
         self.check_known()
         changed_parameters, reset_parameters, main_before, main_after = self.plan_parameters()
         plan, changed_services, master_before, master_after = self.plan_services()
@@ -590,10 +620,18 @@ class Postconf:
             if changed_parameters
             else None,
         ]
+        commands = [argv for argv in commands if argv is not None]
+        # Before the first command: one that cannot be run must not follow others that changed something.
+        for arg in (arg for argv in commands for arg in argv):
+            size = argument_size(arg)
+            if size:
+                raise PostfixConfigError(
+                    f"postconf argument {shorten(arg)!r} is {size} bytes long; a command-line argument can have at "
+                    f"most {MAX_ARGUMENT_BYTES} bytes"
+                )
         if not self.module.check_mode:
             for argv in commands:
-                if argv is not None:
-                    run(self.module, argv)
+                run(self.module, argv)
 
         result = {
             "changed": bool(changed_parameters or reset_parameters or changed_services),

@@ -114,6 +114,17 @@ def test_nul_is_refused() -> None:
         hash_sha512("before\0after")
 
 
+def test_longest_password_libcrypt_takes() -> None:
+    assert verify("p" * 511, hash_sha512("p" * 511))
+
+
+@pytest.mark.parametrize("plaintext", ["p" * 512, "ä" * 300])
+def test_longer_password_is_refused_by_its_length(plaintext: str) -> None:
+    size = len(plaintext.encode())
+    with pytest.raises(PasswordError, match=f"^password is {size} bytes long: libcrypt takes at most 511$"):
+        hash_sha512(plaintext)
+
+
 def test_missing_libcrypt_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "_crypt_function", None)
     monkeypatch.setattr(passwords.ctypes.util, "find_library", lambda name: None)

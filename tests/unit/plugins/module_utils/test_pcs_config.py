@@ -374,7 +374,32 @@ REFUSALS = [
     ),
     ({"stonith_devices": [{"id": "f", "agent": "fence ipmi"}]}, "stonith_devices[0] (f): invalid agent 'fence ipmi'"),
     ({"properties": {"stonith-enabled": None}}, "properties stonith-enabled: None is not a string"),
+    (
+        {"resources": [{"id": "ip", "agent": "systemd:x", "op": [{"name": "monitor", "interval": "soon"}]}]},
+        "resources[0] (ip) op[0] (monitor) interval: invalid time 'soon' (seconds, or a number with a unit such as "
+        "500ms, 10s, 2min or 1h)",
+    ),
+    (
+        {"resources": [{"id": "ip", "agent": "systemd:x", "op": [{"name": "start", "timeout": "-5s"}]}]},
+        "resources[0] (ip) op[0] (start) timeout: invalid time '-5s'",
+    ),
+    (
+        {"stonith_devices": [{"id": "f", "agent": "fence_x", "op": [{"name": "monitor", "start-delay": "PT"}]}]},
+        "stonith_devices[0] (f) op[0] (monitor) start-delay: invalid time 'PT'",
+    ),
+    (
+        {"resources": [{"id": "ip", "agent": "systemd:x", "op": [{"name": "monitor", "interval": "10s\n"}]}]},
+        "resources[0] (ip) op[0] (monitor) interval: '10s\\n' contains a newline",
+    ),
+    ({"resources": [{"id": "ip", "agent": "systemd:../../bin/sh"}]}, "resources[0] (ip): invalid agent 'systemd:../.."),
+    ({"resources": [{"id": "ip", "agent": "systemd:x", "options": {"--force": 1}}]}, "options: invalid name '--force'"),
 ]
+
+
+@pytest.mark.parametrize("value", ["10", "10s", "500ms", "2min", "1h", "30 s", "90sec", "PT10S", "P1DT2H", 60])
+def test_operation_times_pacemaker_reads(value):
+    spec = {"resources": [{"id": "ip", "agent": "systemd:x", "op": [{"name": "monitor", "interval": value}]}]}
+    assert check_spec(spec) == {"ip": "resources[0]"}
 
 
 @pytest.mark.parametrize(("spec", "message"), REFUSALS, ids=[message[:40] for _spec, message in REFUSALS])

@@ -154,7 +154,9 @@ PATTERN_CASES = [
     (SERVICE_NAME_PATTERN, "smtp\n", False),
     (COMMAND_PATTERN, "smtpd", True),
     (COMMAND_PATTERN, "trivial-rewrite", True),
-    (COMMAND_PATTERN, "/usr/lib/postfix/sbin/smtpd", True),
+    # master(8) runs daemon_directory/command: no absolute path, no way out with "../".
+    (COMMAND_PATTERN, "/usr/lib/postfix/sbin/smtpd", False),
+    (COMMAND_PATTERN, "../../../bin/sh", False),
     (COMMAND_PATTERN, "smtpd -v", False),
     (COMMAND_PATTERN, "-v", False),
     (COMMAND_PATTERN, "smtpd\n", False),

@@ -841,6 +841,61 @@ ERROR_CASES = [
         id="archive-missing",
     ),
     pytest.param(
+        {"name": "mstest1", "comment": "a\rb"},
+        "comment 'a\\rb' must not contain control characters (found U+000D)",
+        id="comment-carriage-return",
+    ),
+    pytest.param(
+        {"name": "mstest1", "comment": "a\0b"},
+        "comment 'a\\x00b' must not contain control characters (found U+0000)",
+        id="comment-nul",
+    ),
+    pytest.param(
+        {"name": "mstest1", "comment": "y" * 131072},
+        f"comment '{'y' * 32}...' is 131072 bytes long: useradd and usermod take at most 131071 bytes",
+        id="comment-huge",
+    ),
+    pytest.param(
+        {"name": "mstest1", "home": "/home/a\0b"},
+        "home '/home/a\\x00b' must not contain control characters (found U+0000)",
+        id="home-nul",
+    ),
+    pytest.param(
+        {"name": "mstest1", "shell": "/bin/sh\t"},
+        "shell '/bin/sh\\t' must not contain control characters (found U+0009)",
+        id="shell-tab",
+    ),
+    pytest.param(
+        {"name": "mstest1", "group": "lists\0"},
+        "group 'lists\\x00' must not contain control characters (found U+0000)",
+        id="group-nul",
+    ),
+    pytest.param(
+        {"name": "mstest1", "groups": ["lists", "st\0aff"]},
+        "groups 'st\\x00aff' must not contain control characters (found U+0000)",
+        id="groups-nul",
+    ),
+    pytest.param(
+        {"name": "mstest1", "spool_dir": "/var/mail\0"},
+        "spool_dir '/var/mail\\x00' must not contain control characters (found U+0000)",
+        id="spool-nul",
+    ),
+    pytest.param(
+        {"name": "bob", "state": "absent", "archive_mailbox_to": "/srv\n"},
+        "archive_mailbox_to '/srv\\n' must not contain control characters (found U+000A)",
+        id="archive-newline",
+    ),
+    pytest.param(
+        {"name": "mstest1", "password_plaintext": "secret" * 86},
+        "password_plaintext is 516 bytes long: libcrypt hashes passwords of at most 511 bytes",
+        id="plaintext-too-long",
+    ),
+    pytest.param(
+        {"name": "mstest1", "password_plaintext": "ä" * 256},
+        "password_plaintext is 512 bytes long: libcrypt hashes passwords of at most 511 bytes",
+        id="plaintext-too-long-utf8",
+    ),
+    pytest.param(
         {"name": "bob", "state": "absent", "archive_mailbox_to": "/", "remove_mailbox": False},
         "archive_mailbox_to '/' needs remove_mailbox=true: the mailbox is moved there when the account is removed",
         id="archive-without-remove",

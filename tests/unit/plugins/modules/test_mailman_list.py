@@ -154,7 +154,7 @@ class FakeMailman:
             return 404, {"title": "404 Not Found"}
         return handler(method, parts[1:], body)
 
-    def _domains(self, method, parts, body):
+    def _domains(self, method, parts, body):  # noqa: PLR0911 - one answer per case
         if method == "POST" and not parts:
             if body["mail_host"] in self.domains:
                 return 400, _error(400, f"Duplicate email host: {body['mail_host']}")
@@ -167,6 +167,14 @@ class FakeMailman:
         if method == "GET" and len(parts) == 2 and parts[1] == "lists":
             found = [self.list_resource(f) for f in sorted(self.lists) if f.endswith("@" + parts[0])]
             return 200, _collection(found)
+        if method == "DELETE" and len(parts) == 1:
+            if parts[0] not in self.domains:
+                return 404, _error(404, "404 Not Found")
+            # Mailman deletes the domain's lists with it.
+            self.domains.discard(parts[0])
+            for fqdn in [f for f in self.lists if f.endswith("@" + parts[0])]:
+                del self.lists[fqdn]
+            return 204, None
         return 405, _error(405, "not supported by the fake")
 
     def list_resource(self, fqdn):
@@ -191,6 +199,10 @@ class FakeMailman:
                     return 400, _error(400, f"Domain does not exist: {domain}")
                 if fqdn in self.lists:
                     return 400, _error(400, "Mailing list exists")
+                local = fqdn.split("@")[0]
+                if any(char not in "-_.0123456789abcdefghijklmnopqrstuvwxyz" for char in local):
+                    # Mailman's default listname_chars, [-_.0-9a-z]
+                    return 400, _error(400, f"Invalid list name: {local}")
                 self.add_list(fqdn)
                 self.lists[fqdn]["style"] = body.get("style_name")
                 return 201, None
@@ -247,6 +259,8 @@ class FakeMailman:
             if key in ENUMS and value not in ENUMS[key]:
                 choices = ", ".join(sorted(ENUMS[key]))
                 return 400, _error(400, f'Invalid Parameter "{key}": Accepted Values are: {choices}.')
+            if key == "max_days_to_hold" and value < 0:
+                return 400, _error(400, f'Invalid Parameter "{key}": Expected a non-negative integer: {value}.')
         config.update(body)
         return 204, None
 
@@ -519,6 +533,190 @@ def test_bad_list_names(mailman, name):
     result = run(mailman, {"name": name}, expect_fail=True)
     assert result["msg"] == f"invalid list name {name!r}: expected list@domain"
     assert mailman.log == []
+
+
+BAD_LIST_NAMES = [
+    pytest.param(
+        "demo@lists.example.org\n", "invalid list name 'demo@lists.example.org\\n': expected list@domain", id="newline"
+    ),
+    pytest.param(
+        "de\0mo@lists.example.org", "invalid list name 'de\\x00mo@lists.example.org': expected list@domain", id="nul"
+    ),
+    pytest.param(
+        "de\x01mo@lists.example.org",
+        "invalid list name 'de\\x01mo@lists.example.org': expected list@domain",
+        id="control",
+    ),
+    pytest.param(
+        "x" * 250 + "@lists.example.org",
+        f"invalid list name '{'x' * 32}...' (268 characters): an address has at most 254",
+        id="huge",
+    ),
+    pytest.param(
+        "lïst@lists.example.org",
+        "invalid list name 'lïst@lists.example.org': Mailman allows only the letters a-z, digits and "
+        "- _ . + = ! $ * { } ~ before the @",
+        id="non-ascii",
+    ),
+    pytest.param(
+        "a/b@lists.example.org",
+        "invalid list name 'a/b@lists.example.org': Mailman allows only the letters a-z, digits and "
+        "- _ . + = ! $ * { } ~ before the @",
+        id="slash",
+    ),
+    pytest.param(
+        "demo@" + "a" * 64 + ".example.org",
+        f"invalid list name 'demo@{'a' * 64}.example.org': expected list@domain",
+        id="domain-label-too-long",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "msg"), BAD_LIST_NAMES)
+def test_bad_list_names_are_refused_before_any_request(mailman, name, msg):
+    result = run(mailman, {"name": name, "create_domain": True}, expect_fail=True)
+    assert result["msg"] == msg
+    assert mailman.log == []
+
+
+def test_list_mailman_refuses_leaves_no_domain_behind(mailman):
+    result = run(mailman, {"name": "a+b@new.example.org", "create_domain": True}, expect_fail=True)
+    assert result["msg"] == "the Mailman REST API answered POST /lists with HTTP 400: Invalid list name: a+b"
+    assert mailman.domains == set()
+    assert mailman.writes[-1] == ("DELETE", "/3.1/domains/new.example.org", None)
+
+
+def test_value_mailman_refuses_on_a_new_list_removes_list_and_domain(mailman):
+    result = run(mailman, {"name": LIST, "create_domain": True, "settings": {"max_days_to_hold": -1}}, expect_fail=True)
+    assert result["msg"] == (
+        f'Mailman refused the settings of {LIST}: Invalid Parameter "max_days_to_hold": '
+        "Expected a non-negative integer: -1."
+    )
+    assert mailman.lists == {}
+    assert mailman.domains == set()
+
+
+def test_bad_member_on_a_new_list_removes_the_list(mailman):
+    mailman.domains.add("lists.example.org")
+    mailman.pending_roles.add("member")
+    original = mailman._members
+
+    def refuse(method, parts, body):
+        if method == "POST" and body["role"] == "member":
+            return 400, _error(400, 'Invalid Parameter "subscriber": .')
+        return original(method, parts, body)
+
+    mailman._members = refuse
+    result = run(
+        mailman, {"name": LIST, "owners": ["owner@example.org"], "members": ["m@example.org"]}, expect_fail=True
+    )
+    assert result["msg"] == f'cannot add m@example.org as member of {LIST}: Invalid Parameter "subscriber": .'
+    assert mailman.lists == {}
+    assert mailman.domains == {"lists.example.org"}  # not created by the task
+
+
+NOT_API_ROOT = (
+    "is not the root of a Mailman REST API: an http:// or https:// URL ending with the API version, such as "
+    "http://127.0.0.1:8001/3.1"
+)
+BAD_INPUT = [
+    pytest.param(
+        {"display_name": "Demo\nBcc: x@example.org"},
+        "display_name must be a single line: 'Demo\\nBcc: x@example.org'",
+        id="display-name-newline",
+    ),
+    pytest.param({"subject_prefix": "[x]\r\n"}, "subject_prefix must be a single line: '[x]\\r\\n'", id="prefix-crlf"),
+    pytest.param(
+        {"display_name": "De\0mo"},
+        "display_name must not contain control characters (found U+0000): 'De\\x00mo'",
+        id="display-name-nul",
+    ),
+    pytest.param(
+        {"description": "x" * 999},
+        f"description '{'x' * 32}...' is 999 characters long: it goes into mail headers, whose lines have at most 998",
+        id="description-huge",
+    ),
+    pytest.param(
+        {"info": "two\nlines\x1b[31m"},
+        "info must not contain control characters (found U+001B): 'two\\nlines\\x1b[31m'",
+        id="info-escape",
+    ),
+    pytest.param(
+        {"settings": {"acceptable_aliases": ["ok@example.org", "x\0@example.org"]}},
+        "list setting acceptable_aliases must not contain control characters (found U+0000): 'x\\x00@example.org'",
+        id="setting-nul",
+    ),
+    pytest.param(
+        {"members": [{"email": "m@example.org", "display_name": "M\nBcc: x@example.org"}]},
+        "members: display_name of m@example.org must be a single line: 'M\\nBcc: x@example.org'",
+        id="member-display-name-newline",
+    ),
+    pytest.param(
+        {"members": [{"email": "m@example.org", "display_name": ["M"]}]},
+        "members: display_name of m@example.org must be a string, got ['M']",
+        id="member-display-name-list",
+    ),
+    pytest.param(
+        {"members": ["m\0@example.org"]}, "members: invalid email address 'm\\x00@example.org'", id="member-nul"
+    ),
+    pytest.param(
+        {"members": ["m" * 250 + "@example.org"]},
+        f"members: invalid email address '{'m' * 32}...'",
+        id="member-huge",
+    ),
+    pytest.param(
+        {"api_url": "127.0.0.1:8001/3.1"},
+        f"api_url '127.0.0.1:8001/3.1' {NOT_API_ROOT}",
+        id="url-without-scheme",
+    ),
+    pytest.param(
+        {"api_url": "ftp://127.0.0.1/3.1"},
+        f"api_url 'ftp://127.0.0.1/3.1' {NOT_API_ROOT}",
+        id="url-ftp",
+    ),
+    pytest.param(
+        {"api_url": "http://127.0.0.1:8001/"},
+        f"api_url 'http://127.0.0.1:8001/' {NOT_API_ROOT}",
+        id="url-without-version",
+    ),
+    pytest.param(
+        {"api_url": "http://127.0.0.1:8001/3.1\nX"},
+        "api_url 'http://127.0.0.1:8001/3.1\\nX' must not contain whitespace or control characters",
+        id="url-newline",
+    ),
+    pytest.param({"timeout": 0}, "timeout must be at least 1 second, not 0", id="timeout-zero"),
+    pytest.param({"timeout": -1}, "timeout must be at least 1 second, not -1", id="timeout-negative"),
+    pytest.param(
+        {"api_user": "admin\r\nX: y", "api_password": "x"},
+        "api_user 'admin\\r\\nX: y' must not contain control characters",
+        id="user-crlf",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "msg"), BAD_INPUT)
+def test_bad_input_is_refused_before_any_request(demo, args, msg):
+    config = copy.deepcopy(demo.lists[LIST])
+    result = run(demo, {"name": LIST, **args}, expect_fail=True)
+    assert result["msg"] == msg
+    assert demo.log == []
+    assert demo.lists[LIST] == config
+
+
+def test_longest_header_text_is_accepted(demo):
+    result = run(demo, {"name": LIST, "display_name": "x" * 998, "info": "two\nlines\twith a tab"})
+    assert result["settings_changed"] == {"display_name": "x" * 998, "info": "two\nlines\twith a tab"}
+
+
+def test_config_file_that_is_not_text(demo, tmp_path):
+    config = tmp_path / "binary.cfg"
+    config.write_bytes(b"[webservice]\nadmin_user: \xff\xfe\n")
+    result = run(demo, {"name": LIST, "config_file": str(config)}, expect_fail=True)
+    assert result["msg"] == (
+        f"cannot read the Mailman REST API credentials from {config}: not UTF-8 text (byte 25); "
+        "is config_file Mailman's mailman.cfg?"
+    )
+    assert demo.log == []
 
 
 def test_list_name_is_compared_case_insensitively(demo):
@@ -970,6 +1168,12 @@ def test_read_credentials(tmp_path, text, expected):
         ("a b@example.org", False),
         ("<a@example.org>", False),
         ("a@exa_mple.org", False),
+        ("a@example.org\n", False),
+        ("a\0@example.org", False),
+        ("a\x7f@example.org", False),
+        ("a" * 242 + "@example.org", True),
+        ("a" * 243 + "@example.org", False),
+        ("jörg@example.org", True),
         (None, False),
     ],
 )

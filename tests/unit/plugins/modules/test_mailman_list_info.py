@@ -105,6 +105,9 @@ def test_check_mode_reads_only(demo):
     [
         ({"name": "bad"}, "invalid list name 'bad': expected list@domain"),
         ({"domain": "bad domain"}, "invalid domain 'bad domain'"),
+        ({"domain": "lists.example.org\n"}, "invalid domain 'lists.example.org\\n'"),
+        ({"name": LIST + "\0"}, "invalid list name 'demo@lists.example.org\\x00': expected list@domain"),
+        ({"name": LIST, "timeout": 0}, "timeout must be at least 1 second, not 0"),
         (
             {"name": LIST, "api_user": "admin", "api_password": "x"},
             "the Mailman REST API refused the credentials of user admin (HTTP 401)",
@@ -114,6 +117,12 @@ def test_check_mode_reads_only(demo):
 def test_errors(demo, args, msg):
     result = info(demo, args, expect_fail=True)
     assert result["msg"] == msg
+
+
+def test_bad_name_is_refused_before_the_credentials_are_read(demo, tmp_path):
+    result = info(demo, {"name": "bad", "config_file": str(tmp_path / "missing.cfg")}, expect_fail=True)
+    assert result["msg"] == "invalid list name 'bad': expected list@domain"
+    assert demo.log == []
 
 
 def test_unreachable(demo):

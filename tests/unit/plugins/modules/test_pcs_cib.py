@@ -484,6 +484,38 @@ def test_invalid_data_fails_before_pcs_runs(fake):
     assert fake.calls == []
 
 
+@pytest.mark.parametrize(
+    ("args", "msg"),
+    [
+        pytest.param({"wait": -5}, "wait must be 0 (do not wait) or a number of seconds, not -5", id="negative-wait"),
+        pytest.param(
+            {"resources": [{"id": "ip", "agent": "ocf:heartbeat:IPaddr2", "options": {"ip": "192.0.2.10\0"}}]},
+            "resources[0] (ip) options ip: '192.0.2.10\\x00' contains a newline or another control character",
+            id="nul-in-option",
+        ),
+        pytest.param(
+            {"resources": [{"id": "ip", "agent": "|/bin/sh"}]},
+            "resources[0] (ip): invalid agent '|/bin/sh' (class:provider:type such as ocf:heartbeat:IPaddr2, or "
+            "class:type such as systemd:postfix; fence devices belong in stonith_devices)",
+            id="command-as-agent",
+        ),
+    ],
+)
+def test_bad_input_fails_before_pcs_runs(fake, args, msg):
+    assert fail_module(fake, args)["msg"] == msg
+    assert fake.calls == []
+
+
+def test_option_too_long_for_pcs_is_named_and_nothing_pushed(fake):
+    huge = "x" * 131072
+    result = fail_module(fake, {"resources": [{"id": "ip", "agent": "ocf:heartbeat:IPaddr2", "options": {"ip": huge}}]})
+    assert result["msg"] == (
+        f"cannot run /usr/sbin/pcs: argument 'ip={'x' * 29}...' is 131075 bytes long; a command-line argument can "
+        "have at most 131071 bytes"
+    )
+    assert fake.pushes == []
+
+
 def test_pcs_error_names_the_command(fake):
     fake.live = FOREIGN_CIB
     result = fail_module(

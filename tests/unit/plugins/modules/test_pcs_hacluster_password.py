@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.listserv.mailstack.plugins.module_utils.passwords import hash_sha512, verify
@@ -46,6 +48,8 @@ class FakeShadow:
 def shadow(tmp_path, monkeypatch):
     node = FakeShadow(tmp_path / "shadow")
     monkeypatch.setattr(pcs_hacluster_password, "SHADOW", str(node.path))
+    # hacluster is in haclient, as Debian's pacemaker package makes it; root and mail are not.
+    monkeypatch.setattr(pcs_hacluster_password, "in_pcs_group", lambda user: user == "hacluster")
     patch_node(monkeypatch, node)
     return node
 
@@ -118,3 +122,87 @@ def test_unusable_password_is_refused(shadow, password):
         "the password of 'hacluster' must not be empty or contain a newline or NUL character"
     )
     assert shadow.calls == []
+
+
+@pytest.mark.parametrize(
+    ("args", "msg"),
+    [
+        pytest.param(
+            {"password": "p" * 512},
+            "the password of 'hacluster' is 512 bytes long: libcrypt takes at most 511",
+            id="too-long",
+        ),
+        pytest.param(
+            {"password": "ä" * 256},
+            "the password of 'hacluster' is 512 bytes long: libcrypt takes at most 511",
+            id="too-long-utf8",
+        ),
+        pytest.param(
+            {"password": "Cluster-Secret-1", "user": "hacluster:x"},
+            "invalid user name 'hacluster:x': it must not be empty or contain ':', whitespace or control characters",
+            id="user-colon",
+        ),
+        pytest.param(
+            {"password": "Cluster-Secret-1", "user": "hacluster\nroot"},
+            "invalid user name 'hacluster\\nroot': it must not be empty or contain ':', whitespace or control "
+            "characters",
+            id="user-newline",
+        ),
+        pytest.param(
+            {"password": "Cluster-Secret-1", "user": ""},
+            "invalid user name '': it must not be empty or contain ':', whitespace or control characters",
+            id="user-empty",
+        ),
+        pytest.param(
+            {"password": "Cluster-Secret-1", "user": "root"},
+            "account 'root' is not in group 'haclient', so pcs cannot authenticate as it: refusing to set its password",
+            id="user-not-in-haclient",
+        ),
+    ],
+)
+def test_bad_input_is_refused_and_shadow_untouched(shadow, args, msg):
+    before = shadow.path.read_text()
+    assert fail_module(args)["msg"] == msg
+    assert shadow.calls == []
+    assert shadow.path.read_text() == before
+
+
+def test_longest_password_is_accepted(shadow):
+    assert run_module({"password": "p" * 511})["changed"] is True
+    assert verify("p" * 511, shadow.field())
+
+
+def test_missing_group_is_refused(shadow, monkeypatch):
+    monkeypatch.setattr(pcs_hacluster_password, "in_pcs_group", lambda _user: None)
+    assert (
+        fail_module({"password": "x"})["msg"]
+        == "there is no group 'haclient' (install pcs first; it creates the group)"
+    )
+    assert shadow.calls == []
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [("hacluster", True), ("operator", True), ("root", False), ("nosuch", False)],
+    ids=["primary-group", "supplementary-group", "other-account", "no-account"],
+)
+def test_in_pcs_group_reads_primary_and_supplementary_groups(monkeypatch, user, expected):
+    groups = {"haclient": SimpleNamespace(gr_gid=104, gr_mem=["operator"])}
+    accounts = {"hacluster": 104, "operator": 1000, "root": 0}
+
+    def getpwnam(name):
+        if name not in accounts:
+            raise KeyError(name)
+        return SimpleNamespace(pw_gid=accounts[name])
+
+    monkeypatch.setattr(pcs_hacluster_password.grp, "getgrnam", groups.__getitem__)
+    monkeypatch.setattr(pcs_hacluster_password.pwd, "getpwnam", getpwnam)
+    assert pcs_hacluster_password.in_pcs_group(user) is expected
+
+
+def test_in_pcs_group_without_the_group(monkeypatch):
+    def getgrnam(name):
+        raise KeyError(name)
+
+    monkeypatch.setattr(pcs_hacluster_password.grp, "getgrnam", getgrnam)
+    assert pcs_hacluster_password.in_pcs_group("hacluster") is None

@@ -23,6 +23,8 @@ class FakeNode:
     def __init__(self):
         self.tools = {"postconf", "postalias"}
         self.default_database_type = "hash"
+        # What postconf -m lists: Debian's postfix without postfix-cdb and postfix-lmdb.
+        self.map_types = ["btree", "cidr", "hash", "regexp", "texthash", "unix"]
         self.postalias_rc = 0
         self.postalias_stderr = ""
         self.commands = []
@@ -37,6 +39,8 @@ class FakeNode:
 
     def run_command(self, argv, **_kwargs):
         self.commands.append(argv)
+        if argv == ["/usr/sbin/postconf", "-m"]:
+            return 0, "".join(f"{name}\n" for name in self.map_types), ""
         if argv[0] == "/usr/sbin/postconf":
             return 0, f"{self.default_database_type}\n", ""
         if argv[0] == "/usr/sbin/postalias":
@@ -182,6 +186,7 @@ def test_rebuild_false_never_runs_postalias(node, aliases_file):
     [("hash", [".db"]), ("btree", [".db"]), ("lmdb", [".lmdb"]), ("cdb", [".cdb"]), ("dbm", [".dir", ".pag"])],
 )
 def test_database_type_decides_the_file(node, aliases_file, database_type, files):
+    node.map_types.append(database_type)
     result = run_module({"path": aliases_file, "name": "x", "recipients": ["y"], "database_type": database_type})
     assert result["database"] == aliases_file + files[0]
     assert node.rebuilds == [["/usr/sbin/postalias", f"{database_type}:{aliases_file}"]]
@@ -192,6 +197,7 @@ def test_database_type_decides_the_file(node, aliases_file, database_type, files
 
 
 def test_dbm_with_one_file_missing_is_stale(node, aliases_file):
+    node.map_types.append("sdbm")
     run_module({"path": aliases_file, "name": "x", "recipients": ["y"], "database_type": "sdbm"})
     os.unlink(aliases_file + ".pag")
     result = run_module({"path": aliases_file, "name": "x", "recipients": ["y"], "database_type": "sdbm"})
@@ -332,6 +338,27 @@ FAILURES = [
         {"aliases": {"A": ["x"], "a": ["y"]}},
         'alias names "A" and "a" are the same: Postfix compares alias names case-insensitively',
     ),
+    (
+        {"name": "a" * 256, "recipients": ["x"]},
+        f'invalid alias name "{"a" * 32}"... (256 bytes): longer than 255 bytes',
+    ),
+    (
+        {"name": "ä" * 128, "recipients": ["x"]},
+        f'invalid alias name "{"ä" * 32}"... (256 bytes): longer than 255 bytes',
+    ),
+    (
+        {"name": "a", "recipients": ["b" * 4085 + "@example.org"]},
+        f'invalid recipient "{"b" * 32}"... (4097 bytes) of alias "a": longer than 4096 bytes',
+    ),
+    (
+        {"name": "a", "recipients": ["x"], "database_type": "cdb"},
+        'database_type "cdb" is not available in this Postfix (postconf -m); it can build btree, hash; '
+        "on Debian, install postfix-cdb",
+    ),
+    (
+        {"name": "a", "recipients": ["x"], "database_type": "dbm"},
+        'database_type "dbm" is not available in this Postfix (postconf -m); it can build btree, hash',
+    ),
 ]
 
 
@@ -346,6 +373,51 @@ def test_bad_input_fails_and_leaves_file_untouched(node, aliases_file, args, mes
     assert checksum(aliases_file) == before
     assert os.stat(aliases_file + ".db").st_mtime_ns == db_before
     assert node.rebuilds == []
+
+
+def test_longest_name_and_recipient_are_accepted(node, aliases_file):
+    result = run_module({"path": aliases_file, "name": "a" * 255, "recipients": ["b" * 4084 + "@example.org"]})
+    assert result["added"] == ["a" * 255]
+
+
+@pytest.mark.parametrize("path", ["aliases", "./aliases", "etc/aliases"])
+def test_relative_path_is_refused(node, tmp_path, monkeypatch, path):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FailJson) as failed:
+        run_module({"path": path, "name": "x", "recipients": ["y"]})
+    assert failed.value.result["msg"] == f'path "{path}" is not an absolute path'
+    assert os.listdir(tmp_path) == []
+    assert node.commands == []
+
+
+def test_fifo_is_refused_without_reading_it(node, tmp_path):
+    path = str(tmp_path / "fifo")
+    os.mkfifo(path)
+    with pytest.raises(FailJson) as failed:
+        run_module({"path": path, "name": "x", "recipients": ["y"]})
+    assert failed.value.result["msg"] == f'"{path}" is not a regular file'
+
+
+def test_unreadable_file_is_named(node, aliases_file, monkeypatch):
+    def read_bytes(_path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(postalias, "read_bytes", read_bytes)
+    with pytest.raises(FailJson) as failed:
+        run_module({"path": aliases_file, "name": "x", "recipients": ["y"]})
+    assert failed.value.result["msg"] == f'cannot read "{aliases_file}": Permission denied'
+    assert node.rebuilds == []
+
+
+def test_default_type_is_not_checked_against_postconf_m(node, aliases_file):
+    run_module({"path": aliases_file, "name": "x", "recipients": ["y"]})
+    assert ["/usr/sbin/postconf", "-m"] not in node.commands
+
+
+def test_available_type_without_postconf_is_not_checked(node, aliases_file):
+    node.tools.discard("postconf")
+    result = run_module({"path": aliases_file, "name": "x", "recipients": ["y"], "database_type": "cdb"})
+    assert result["database_type"] == "cdb"
 
 
 def test_missing_file_with_create_false(node, tmp_path):

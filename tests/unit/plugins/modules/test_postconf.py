@@ -212,12 +212,18 @@ class FakePostconf:
         return 0, "", ""
 
 
+# The programs of Debian's daemon_directory that the tests' services run.
+DAEMONS = ("smtpd", "smtp", "pickup", "pipe", "lmtp", "spawn", "local")
+
+
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
     node = FakePostconf()
     # Where module.tmpdir (with the temporary master.cf) goes.
     node.remote_tmp = str(tmp_path / "remote_tmp")
     patch_node(monkeypatch, node)
+    programs = {f"{postconf.DEFAULT_DAEMON_DIR}/{name}" for name in DAEMONS}
+    monkeypatch.setattr(postconf, "is_program", programs.__contains__)
     return node
 
 
@@ -986,14 +992,14 @@ VALIDATION_CASES = [
     ),
     pytest.param(
         {"services": [{"name": "submission", "type": "inet", "command": "smtpd -v"}]},
-        "service submission/inet: invalid command 'smtpd -v': one word without whitespace, control characters "
-        "or braces, not starting with '-'",
+        "service submission/inet: invalid command 'smtpd -v': one word without whitespace, control characters, "
+        "braces or '/', not starting with '-' (the name of a program in daemon_directory)",
         id="command-with-space",
     ),
     pytest.param(
         {"services": [{"name": "submission", "type": "inet", "command": "-v"}]},
-        "service submission/inet: invalid command '-v': one word without whitespace, control characters "
-        "or braces, not starting with '-'",
+        "service submission/inet: invalid command '-v': one word without whitespace, control characters, "
+        "braces or '/', not starting with '-' (the name of a program in daemon_directory)",
         id="command-dash",
     ),
     pytest.param(
@@ -1051,6 +1057,40 @@ VALIDATION_CASES = [
         "config_dir /nonexistent/postfix is not a directory",
         id="config-dir",
     ),
+    pytest.param(
+        {"config_dir": "etc/postfix", "parameters": {"relayhost": "x"}},
+        "config_dir etc/postfix is not an absolute path",
+        id="config-dir-relative",
+    ),
+    pytest.param(
+        {"services": [{"name": "x", "type": "unix", "command": "../../../bin/sh"}]},
+        "service x/unix: invalid command '../../../bin/sh': one word without whitespace, control characters, "
+        "braces or '/', not starting with '-' (the name of a program in daemon_directory)",
+        id="command-path-traversal",
+    ),
+    pytest.param(
+        {"services": [{"name": "x", "type": "unix", "command": "/bin/sh"}]},
+        "service x/unix: invalid command '/bin/sh': one word without whitespace, control characters, "
+        "braces or '/', not starting with '-' (the name of a program in daemon_directory)",
+        id="command-absolute",
+    ),
+    pytest.param(
+        {"parameters": {"smtpd_banner": "x" * 130048}},
+        f"value of parameter smtpd_banner is 130048 bytes long ('{'x' * 32}...'); postconf takes at most 130047 bytes",
+        id="huge-value",
+    ),
+    pytest.param(
+        {"parameters": {"mynetworks": ["192.0.2.0/24"] * 10003}},
+        f"value of parameter mynetworks is 140040 bytes long ('{'192.0.2.0/24, ' * 2}192....'); "
+        "postconf takes at most 130047 bytes",
+        id="huge-list",
+    ),
+    pytest.param(
+        {"services": [{"name": "x", "type": "unix", "command": "smtp", "options": {"syslog_name": "ä" * 65024}}]},
+        f"value of option syslog_name of service x/unix is 130048 bytes long ('{'ä' * 32}...'); "
+        "postconf takes at most 130047 bytes",
+        id="huge-option",
+    ),
 ]
 
 
@@ -1077,6 +1117,44 @@ ARGUMENT_SPEC_CASES = [
         id="state",
     ),
 ]
+
+
+def test_unknown_command_is_refused_before_any_change(fake):
+    args = {
+        "parameters": {"relayhost": "smarthost"},
+        "services": [{"name": "submission", "type": "inet", "command": "nosuchdaemon"}],
+    }
+    assert fail_module(fake, args) == {
+        "msg": "service submission/inet: command 'nosuchdaemon' is not a program in /usr/lib/postfix/sbin "
+        "(daemon_directory)"
+    }
+    assert [call for call in fake.calls if call not in SERVICE_READS] == []
+
+
+def test_command_is_looked_up_in_the_daemon_directory_main_cf_sets(fake, monkeypatch):
+    fake.main["daemon_directory"] = "/opt/postfix/libexec"
+    monkeypatch.setattr(postconf, "is_program", {"/opt/postfix/libexec/smtpd"}.__contains__)
+    result = run_module(fake, {"services": [{"name": "submission", "type": "inet", "command": "smtpd"}]})
+    assert result["changed_services"] == ["submission/inet"]
+    assert "Postfix does not know" not in str(result)
+
+
+def test_removing_a_service_needs_no_program(fake, monkeypatch):
+    monkeypatch.setattr(postconf, "is_program", lambda _path: False)
+    result = run_module(fake, {"services": [{"name": "relay", "type": "unix", "state": "absent"}]})
+    assert result["changed_services"] == ["relay/unix"]
+
+
+def test_whole_entry_too_long_for_one_argument_is_refused_before_any_change(fake):
+    options = {f"option{index}": "v" * 60000 for index in range(3)}
+    args = {
+        "parameters": {"relayhost": "smarthost"},
+        "services": [{"name": "x", "type": "unix", "command": "smtp", "options": options}],
+    }
+    result = fail_module(fake, {**args, "allow_unknown": True})
+    assert result["msg"].startswith("postconf argument 'x/unix=x unix - - - - - smtp -o ...' is 180064 bytes")
+    assert result["msg"].endswith("bytes long; a command-line argument can have at most 131071 bytes")
+    assert [call for call in fake.calls if call not in SERVICE_READS] == []
 
 
 @pytest.mark.parametrize(("args", "message"), ARGUMENT_SPEC_CASES)
