@@ -1,4 +1,5 @@
-"""The mailman role's Mailman plugin (roles/mailman/files/listserv_mailstack_mailman).
+"""The mailman role's Mailman plugin (roles/mailman/files/listserv_mailstack_mailman):
+its graceful stop of the runners and its place in the posting pipeline.
 
 A stand-in runner reproduces the part of Mailman's Runner the plugin changes:
 its signal handler raises RunnerInterrupt, and an exception while a message is
@@ -166,7 +167,24 @@ def test_busy_flag_is_cleared_when_the_iteration_fails():
 
 def test_the_plugin_object_has_what_mailman_checks():
     plugin = load_plugin()
-    instance = plugin.GracefulStop()
+    instance = plugin.Plugin()
     assert instance.resource is None
     assert callable(instance.pre_hook)
     assert instance.post_hook() is None
+
+
+def test_the_duplicate_handler_goes_first_in_the_posting_pipeline_once():
+    plugin = load_plugin()
+
+    class PostingPipeline:
+        _default_handlers = ("validate-authenticity", "mime-delete", "to-outgoing")
+
+    assert plugin.add_duplicate_handler(PostingPipeline, "listserv-duplicate-posts") is True
+    assert PostingPipeline._default_handlers[0] == "listserv-duplicate-posts"
+    assert plugin.add_duplicate_handler(PostingPipeline, "listserv-duplicate-posts") is False
+    assert PostingPipeline._default_handlers == (
+        "listserv-duplicate-posts",
+        "validate-authenticity",
+        "mime-delete",
+        "to-outgoing",
+    )

@@ -1,25 +1,32 @@
 # Copyright: (c) 2026, listserv.mailstack contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Mailman 3 plugin of listserv.mailstack: runners stop between messages.
+"""Mailman 3 plugin of listserv.mailstack: no post lost or sent twice when
+Mailman or Postfix stops, restarts or fails over.
 
 Installed by the role listserv.mailstack.mailman and enabled in mailman.cfg
-(``[plugin.listserv_mailstack]``) when ``mailman_graceful_stop`` is true.
+(``[plugin.listserv_mailstack]``, settings in the file its ``configuration``
+names). Two parts, each switched by the role:
 
-Why: a Mailman 3 runner that receives SIGTERM, SIGINT or SIGUSR1 raises
-``RunnerInterrupt`` from its signal handler at once, also while it is in the
-middle of a message. The runner's generic error handling then moves that
+Graceful stop (``mailman_graceful_stop``). A Mailman 3 runner that receives
+SIGTERM, SIGINT or SIGUSR1 raises ``RunnerInterrupt`` from its signal handler
+at once, also while it is in the middle of a message. The runner's generic error handling then moves that
 message to the *shunt* queue (or, when the signal lands while the message is
 being read from its queue file, to the *bad* queue), where it waits for an
 administrator's ``mailman unshunt``. Every stop during delivery (``systemctl
 restart mailman3``, a cluster failover, a reboot) can strand a post that way.
 
-What: while a runner works through its queue (``Runner._one_iteration``), a
+With the plugin, while a runner works through its queue (``Runner._one_iteration``), a
 stop signal only sets the runner's stop flag; the runner finishes the
 message in hand, commits, and leaves its loop, as Mailman's own stop flag
 makes it do. A runner that is idle (sleeping between queue scans) is
 interrupted at once, as before, so stopping stays quick. A runner that is
 still busy when systemd's stop timeout ends is killed; its queue file stays
 behind as ``.bak`` and Mailman recovers it at the next start.
+
+Duplicate posts (``mailman_duplicate_window_days``): the handler in
+``handlers/duplicates.py``, put first in Mailman's default posting pipeline,
+discards a post whose Message-ID the list already accepted (a copy sent again
+after a lost acknowledgement).
 """
 
 from __future__ import annotations
@@ -74,8 +81,27 @@ def patch_runner(runner_class: type) -> bool:
     return True
 
 
+def add_duplicate_handler(pipeline_class: type, handler: str) -> bool:
+    """Put `handler` first in `pipeline_class`'s handlers; False if it is there already."""
+    handlers = tuple(pipeline_class._default_handlers)
+    if handler in handlers:
+        return False
+    pipeline_class._default_handlers = (handler, *handlers)
+    return True
+
+
+def _settings_file(plugin_name: str) -> str | None:
+    from mailman.config import config  # noqa: PLC0415 - Mailman is initialising
+
+    for name, section in config.plugin_configs:
+        if name == plugin_name:
+            return section["configuration"].strip() or None
+    return None
+
+
 class _Plugin:
-    """The IPlugin Mailman loads: the patch is applied in every Mailman process."""
+    """The IPlugin Mailman loads; its hook runs in every Mailman process, before
+    the pipelines are built."""
 
     resource = None
     name = "listserv_mailstack"
@@ -83,14 +109,22 @@ class _Plugin:
     def pre_hook(self):
         # Imported here: Mailman is initialising when it calls the hook.
         from mailman.core.runner import Runner  # noqa: PLC0415
+        from mailman.pipelines.builtin import PostingPipeline  # noqa: PLC0415
 
-        patch_runner(Runner)
+        from listserv_mailstack_mailman import settings  # noqa: PLC0415
+        from listserv_mailstack_mailman.handlers.duplicates import NAME  # noqa: PLC0415
+
+        settings.load(_settings_file(self.name))
+        if settings.graceful_stop():
+            patch_runner(Runner)
+        if settings.duplicate_window() > 0:
+            add_duplicate_handler(PostingPipeline, NAME)
 
     def post_hook(self):
         return None
 
 
 if implementer is not None:
-    GracefulStop = implementer(IPlugin)(_Plugin)
+    Plugin = implementer(IPlugin)(_Plugin)
 else:  # outside Mailman (unit tests): the plain class
-    GracefulStop = _Plugin
+    Plugin = _Plugin
