@@ -5,7 +5,9 @@
 containers.podman.podman runs every module as four `podman exec` calls (make a
 temporary directory, copy the module, make it executable, run it). With
 pipelining one `podman exec --interactive` runs the module from standard input:
-measured here, 0.65 s instead of 1.07 s per task (docs/benchmarks.md). Only the
+measured here, 0.65 s instead of 1.07 s per task (docs/benchmarks.md). It also
+mounts the container's file system only when a file is copied, not for every
+task as the parent does. Only the
 lab inventory and the molecule scenarios use it; it is not part of the
 collection's plugins.
 """
@@ -47,7 +49,7 @@ options:
 import shlex
 
 from ansible.module_utils.common.text.converters import to_native
-from ansible.plugins.connection import ensure_connect
+from ansible.plugins.connection import ConnectionBase, ensure_connect
 from ansible_collections.containers.podman.plugins.connection.podman import Connection as PodmanConnection
 
 
@@ -56,6 +58,33 @@ class Connection(PodmanConnection):
 
     transport = "lab_podman"
     has_pipelining = True
+
+    def _connect(self):
+        # The parent mounts the container's file system at every connection
+        # (one more podman command per task) to copy files through it; most
+        # tasks never copy a file with pipelining, so mount on first use.
+        # The base class bookkeeping, without the parent's mount.
+        ConnectionBase._connect(self)
+        self._mount_point = None
+        self._mount_tried = False
+        self._connected = True
+        return self
+
+    def _mount(self):
+        if not self._mount_tried:
+            self._mount_tried = True
+            # The parent's connect is its mount.
+            PodmanConnection._connect(self)
+
+    @ensure_connect
+    def put_file(self, in_path, out_path):
+        self._mount()
+        return super().put_file(in_path, out_path)
+
+    @ensure_connect
+    def fetch_file(self, in_path, out_path):
+        self._mount()
+        return super().fetch_file(in_path, out_path)
 
     @ensure_connect
     def exec_command(self, cmd, in_data=None, sudoable=False):
