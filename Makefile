@@ -18,6 +18,9 @@ DISTROS ?= debian13 debian12
 # but `cluster`, which runs for CLUSTER_DISTROS (default: the first of DISTROS).
 SCENARIOS ?= default modules cluster
 CLUSTER_DISTROS ?= $(firstword $(DISTROS))
+# The check-mode and fault suites (tests/testinfra_faults) of `default` run on
+# these releases only; the main end-to-end suite runs on every release.
+FAULT_DISTROS ?= $(firstword $(DISTROS))
 CACHE_DIR ?= $(HOME)/.cache/listserv-mailstack
 
 # The virtualenv lives in the cache, keyed by the requirements, so a fresh
@@ -36,7 +39,7 @@ export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export DISTROS SCENARIOS CLUSTER_DISTROS
+export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS
 
 .PHONY: help lab lab-up lab-destroy deps host-deps venv link images test lint \
         ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
@@ -125,7 +128,7 @@ unit: deps ## Unit tests only
 integration: deps ## Playbook-level tests on the controller only
 	pytest tests/integration
 
-molecule: deps images ## Molecule scenarios only (SCENARIOS=..., DISTROS=..., CLUSTER_DISTROS=...)
+molecule: deps images ## Molecule scenarios only (SCENARIOS=..., DISTROS=..., CLUSTER_DISTROS=..., FAULT_DISTROS=...)
 	pytest tests/molecule
 
 build: deps ## Build the collection artifact

@@ -22,9 +22,15 @@ DISTROS = os.environ.get("DISTROS", "debian13 debian12").split()
 # The cluster scenario (three nodes, failovers) is the longest: `make test`
 # runs it on the first release of DISTROS only, CLUSTER_DISTROS chooses.
 CLUSTER_DISTROS = os.environ.get("CLUSTER_DISTROS", " ".join(DISTROS[:1])).split()
+# The check-mode and fault suites (tests/testinfra_faults) of `default` drift
+# files and restart services and nodes; they run on FAULT_DISTROS only.
+FAULT_DISTROS = os.environ.get("FAULT_DISTROS", " ".join(DISTROS[:1])).split()
 LOG_DIR = REPO / "build" / "logs"
 # Both front web servers are tested on every run: nginx on Debian 13, Apache on Debian 12.
 WEB_SERVER = {"debian13": "nginx", "debian12": "apache"}
+# Scenarios whose first converge runs at -vvv: tests/testinfra/test_secrets.py
+# then looks for every secret in that output.
+VERBOSE_CONVERGE = {"default", "cluster"}
 
 
 def _inventory_secrets() -> set[str]:
@@ -67,6 +73,49 @@ MATRIX = [
 ]
 
 
+def _sequence(scenario: str) -> list[str]:
+    """The scenario's test sequence: its own, or the shared one."""
+    own = yaml.safe_load((REPO / "molecule" / scenario / "molecule.yml").read_text()) or {}
+    shared = yaml.safe_load((REPO / ".config" / "molecule" / "config.yml").read_text())
+    return (own.get("scenario") or {}).get("test_sequence") or shared["scenario"]["test_sequence"]
+
+
+def _run_sequence(scenario: str, env: dict, log: Path) -> tuple[int, list[str]]:
+    """Each step of the sequence as its own `molecule <step>` (what `molecule
+    test` does, but the first converge runs at -vvv for the secrets test).
+    A failed step stops the sequence and the instances are destroyed."""
+    done: list[str] = []
+    with log.open("w") as out:
+        for step in _sequence(scenario):
+            step_env = dict(env)
+            if step == "converge" and scenario in VERBOSE_CONVERGE:
+                step_env["ANSIBLE_VERBOSITY"] = "3"
+            out.write(f"\n===== molecule {step} --scenario-name {scenario}\n")
+            out.flush()
+            proc = subprocess.run(
+                ["molecule", step, "--scenario-name", scenario],
+                cwd=REPO,
+                env=step_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+            if proc.returncode != 0:
+                out.write(f"\n===== molecule {step} failed ({proc.returncode}): destroying\n")
+                out.flush()
+                subprocess.run(
+                    ["molecule", "destroy", "--scenario-name", scenario],
+                    cwd=REPO,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
+                return proc.returncode, done
+            done.append(step)
+    return 0, done
+
+
 @pytest.mark.parametrize(("scenario", "distro"), MATRIX, ids=[f"{s}-{d}" for s, d in MATRIX])
 def test_molecule_scenario(scenario: str, distro: str) -> None:
     image = f"localhost/mailstack-base:{distro}"
@@ -79,36 +128,32 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
         **os.environ,
         "MOLECULE_DISTRO": distro,
         "MOLECULE_WEB_SERVER": WEB_SERVER.get(distro, "nginx"),
+        "MAILSTACK_MOLECULE_LOG": str(log),
+        "MAILSTACK_FAULT_SUITES": "1" if distro in FAULT_DISTROS else "0",
         "NO_COLOR": "1",
         "PY_COLORS": "0",
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_NOCOLOR": "1",
     }
     _remove_volumes()
-    with log.open("w") as out:
-        proc = subprocess.run(
-            ["molecule", "test", "--scenario-name", scenario],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+    returncode, done = _run_sequence(scenario, env, log)
     _remove_volumes()
     text = log.read_text(errors="replace")
-    assert proc.returncode == 0, f"molecule {scenario} on {distro} failed (log {log}):\n{_tail(log)}"
-    # Every step of the scenario's sequence must have run (none silently skipped).
-    matrix = re.search(r"scenario test matrix: (.+)", text)
-    assert matrix, f"no test matrix in {log}"
-    for step in {s.strip() for s in matrix.group(1).split(",")}:
+    assert returncode == 0, f"molecule {scenario} on {distro} failed (log {log}):\n{_tail(log)}"
+    sequence = _sequence(scenario)
+    assert done == sequence, f"steps run {done}, expected {sequence} ({log})"
+    for step in sequence:
         # "[default > prepare] Executed: Successful" (or "prepare: Executed ..." with colours)
         assert re.search(rf"\b{step}\b\W+Executed: Successful", text), f"step {step} did not run in {log}"
     # No secret of the inventory may show up in what Ansible printed.
     leaked = sorted(secret for secret in _inventory_secrets() if secret in text)
     assert not leaked, f"{len(leaked)} inventory password(s) appear in {log}"
-    if "verify" in matrix.group(1):
+    if "verify" in sequence:
         verified = re.findall(r"=+ (\d+) passed", text)
         assert verified and int(verified[-1]) > 0, f"the verifier ran no test ({log})"
         assert not re.search(r"=+ .*\d+ failed", text), f"verifier failures in {log}"
         # Inside molecule every end-to-end test applies; a skip would hide a missing feature.
         assert not re.search(r"=+ .*\d+ skipped", text), f"verifier skipped tests in {log}"
+        if scenario == "default" and distro in FAULT_DISTROS:
+            ran = set(re.findall(r"testinfra_faults/(test_\w+)\.py::\S+ PASSED", text))
+            assert ran == {"test_check_mode", "test_faults"}, f"fault suites that passed: {sorted(ran)} ({log})"

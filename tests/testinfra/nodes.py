@@ -51,3 +51,22 @@ def container_of(name: str) -> str:
 @functools.cache
 def node(name: str) -> testinfra.host.Host:
     return testinfra.get_host(f"podman://{container_of(name)}")
+
+
+def podman(*args: str) -> str:
+    """A podman command on the test runner's host; its output."""
+    return subprocess.run(["podman", *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def networks_of(container: str) -> dict:
+    """The container's networks and its address on each (podman inspect)."""
+    return json.loads(podman("inspect", "--format", "{{json .NetworkSettings.Networks}}", container))
+
+
+def start_with_addresses(container: str, networks: dict) -> None:
+    """Start a stopped container again with the addresses it had: other nodes'
+    firewall tables and exports name addresses, and podman would hand out new ones."""
+    for network, settings in networks.items():
+        podman("network", "disconnect", network, container)
+        podman("network", "connect", "--ip", settings["IPAddress"], network, container)
+    podman("start", container)

@@ -89,20 +89,54 @@ def smtp(
 
 
 BURST_CLIENT = r"""
-import json, smtplib, sys
+import json, smtplib, sys, time
 spec = json.loads(sys.argv[1])
-s = smtplib.SMTP(spec["server"], spec.get("port", 25), local_hostname=spec["helo"], timeout=60)
-codes = []
+
+def connect():
+    s = smtplib.SMTP(spec["server"], spec.get("port", 25), local_hostname=spec["helo"], timeout=30)
+    s.ehlo(spec["helo"])
+    return s
+
+# Like a sending MTA: a message counts as sent when the server said 250 to
+# its DATA; on a lost connection or a temporary failure the same message is
+# sent again on a new connection (for up to `retry_for` seconds).
+codes, reconnects, conn = [], 0, None
 for marker in spec["markers"]:
     body = (f"From: {spec['sender']}\r\nTo: {', '.join(spec['rcpt'])}\r\nSubject: {marker}\r\n"
-            f"Message-ID: <{marker}@{spec['helo']}>\r\n\r\nbody {marker}\r\n")
+            f"Message-ID: <{marker}@{spec['helo']}>\r\n\r\nbody {marker}\r\n").encode()
+    deadline = time.monotonic() + spec["retry_for"]
+    while True:
+        try:
+            if conn is None:
+                conn = connect()
+            conn.sendmail(spec["sender"], spec["rcpt"], body)
+            codes.append(250)
+            time.sleep(spec["pause"])
+            break
+        except (smtplib.SMTPServerDisconnected, ConnectionError, OSError, smtplib.SMTPResponseException,
+                smtplib.SMTPRecipientsRefused) as exc:
+            code = getattr(exc, "smtp_code", None)
+            if code is None and isinstance(exc, smtplib.SMTPRecipientsRefused):
+                code = min(c for c, _message in exc.recipients.values())
+            if code is not None and code >= 500:
+                codes.append(code)
+                break
+            try:
+                conn.close()
+            except Exception:
+                pass
+            conn = None
+            if time.monotonic() > deadline:
+                codes.append(code or -1)
+                break
+            reconnects += 1
+            time.sleep(0.5)
+if conn is not None:
     try:
-        s.sendmail(spec["sender"], spec["rcpt"], body.encode())
-        codes.append(250)
-    except smtplib.SMTPException as exc:
-        codes.append(getattr(exc, "smtp_code", -1))
-s.quit()
-print(json.dumps(codes))
+        conn.quit()
+    except smtplib.SMTPException:
+        pass
+print(json.dumps({"codes": codes, "reconnects": reconnects}))
 """
 
 
@@ -114,15 +148,32 @@ def burst(
     *,
     sender: str = "tester@web.example.test",
     helo: str = "web.example.test",
+    retry_for: float = 0,
+    pause: float = 0,
+    stats: dict | None = None,
 ) -> list[str]:
-    """`count` messages in one SMTP session from `node`, each with its own
-    Message-ID <marker@helo> and the marker as subject; returns the markers
-    of the messages the server accepted (all of them, or the test fails)."""
-    markers = [token() for _ in range(count)]
-    spec = {"server": server, "helo": helo, "sender": sender, "rcpt": rcpt, "markers": markers}
-    codes = json.loads(node.check_output("python3 -c %s %s", BURST_CLIENT, json.dumps(spec)))
-    refused = [m for m, code in zip(markers, codes, strict=True) if code != 250]
-    assert not refused, f"{len(refused)} of {count} messages refused by {server}: {codes}"
+    """`count` messages over SMTP from `node`, on one connection while it
+    lasts, each with its own Message-ID <marker@helo> and the marker as
+    subject; returns the markers. With `retry_for`, a message whose
+    connection broke or that got a 4xx is sent again on a new connection
+    for up to that many seconds, as a sending MTA would; `pause` seconds
+    pass after each accepted message. Every message must
+    end up accepted; `stats` (when given) receives the number of reconnects."""
+    markers = [token() for _index in range(count)]
+    spec = {
+        "server": server,
+        "helo": helo,
+        "sender": sender,
+        "rcpt": rcpt,
+        "markers": markers,
+        "retry_for": retry_for,
+        "pause": pause,
+    }
+    out = json.loads(node.check_output("python3 -c %s %s", BURST_CLIENT, json.dumps(spec)))
+    refused = [(m, code) for m, code in zip(markers, out["codes"], strict=True) if code != 250]
+    assert not refused, f"{len(refused)} of {count} messages not accepted by {server}: {refused[:5]}"
+    if stats is not None:
+        stats["reconnects"] = out["reconnects"]
     return markers
 
 

@@ -113,6 +113,25 @@ def test_member_post_reaches_every_member(web, mail):
         assert f"List-Id: <{LIST_ID}>" in box or "List-Id: Team <team.lists.example.test>" in box
 
 
+def test_a_post_sent_again_goes_out_once(web, mail):
+    """Same Message-ID twice (a sender that resends after a lost "250"): the
+    role's Mailman plugin discards the second copy, a new id goes out."""
+    marker = token()
+    message_id = {"Message-ID": f"<{marker}@web.example.test>"}
+    for _attempt in range(2):
+        reply = smtp(web, MAIL, [LIST], sender="user1@mail.example.test", body=marker, headers=message_id)
+        assert reply["data"][0] == 250, reply
+    later = token()
+    smtp(web, MAIL, [LIST], sender="user1@mail.example.test", body=later, headers={"Message-ID": f"<{later}@w>"})
+    # The later post arrived, so the second copy went through Mailman before it.
+    wait_for_mail(mail, "/var/mail/user2", later)
+    assert len(messages_with(mail, "/var/mail/user2", marker)) == 1
+    log = mail.check_output(
+        "grep -c %s /var/log/mailman3/mailman.log || true", f"{marker}@web.example.test>: duplicate"
+    )
+    assert log.strip() == "1", "Mailman did not log the discarded copy"
+
+
 def test_nonmember_post_held_then_accepted_with_sender(web, mail, mail_names):
     sender = f"guest-{token()[-8:]}@web.example.test"
     first = token()

@@ -19,14 +19,14 @@ asserts on speed; the deadlines below only bound how long a test waits).
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
 import time
 
 import pytest
-from nodes import REPO, container_of, inventory_file, node
+from nodes import REPO, container_of, networks_of, node, podman, start_with_addresses
+from playbook_runs import changed, playbook
 from smtp import burst, smtp, token
 from web import address_of, request
 
@@ -301,28 +301,6 @@ def test_failover_when_the_active_node_stops_its_cluster_daemons(cluster_names, 
     wait_online(cluster_names)
 
 
-def playbook(name: str, *args: str) -> str:
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", inventory_file(), str(REPO / "playbooks" / name), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={
-            **os.environ,
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_CONNECTION_PLUGINS": str(REPO / "lab" / "connection_plugins"),
-            "ANSIBLE_PIPELINING": "1",
-        },
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    return proc.stdout
-
-
-def changed(recap: str) -> dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:.*?changed=(\d+)", recap, re.M)}
-
-
 def test_cluster_stop_and_start_playbooks(cluster_names, floating_address, web):
     out = playbook("cluster_stop.yml")
     assert sum(changed(out).values()) > 0
@@ -348,14 +326,10 @@ def test_cluster_stop_and_start_playbooks(cluster_names, floating_address, web):
     check_web(web, floating_address)
 
 
-def podman(*args: str) -> str:
-    return subprocess.run(["podman", *args], check=True, capture_output=True, text=True).stdout.strip()
-
-
 def test_failover_when_the_active_node_is_killed(cluster_names, floating_address, web):
     old = located(cluster_names)
     container = container_of(old)
-    networks = json.loads(podman("inspect", "--format", "{{json .NetworkSettings.Networks}}", container))
+    networks = networks_of(container)
     before = in_flight(web, floating_address)
     podman("kill", container)
     try:
@@ -363,10 +337,7 @@ def test_failover_when_the_active_node_is_killed(cluster_names, floating_address
         after = post(web, floating_address)
         check_web(web, floating_address)
     finally:
-        for network, settings in networks.items():
-            podman("network", "disconnect", network, container)
-            podman("network", "connect", "--ip", settings["IPAddress"], network, container)
-        podman("start", container)
+        start_with_addresses(container, networks)
     # The killed node comes back, rejoins, and its Postfix hands over what it
     # still held: the post sent before the kill arrives once, as does the later one.
     wait_online(cluster_names)
