@@ -145,6 +145,15 @@ def test_timesync_rejects_bad_input_by_name(tmp_path: Path, variables: dict, nam
         ),
         # LMTP beyond loopback only for named hosts (a firewall table refuses the rest).
         ({"mailman_lmtp_host": "192.0.2.25"}, 'mailman_lmtp_host is "192.0.2.25", beyond loopback'),
+        # Intervals Mailman would refuse at start-up are refused before anything is installed.
+        (
+            {"mailman_runner_sleep_time": "250ms"},
+            'mailman_runner_sleep_time must be a Mailman interval such as 1m, 30s or 0.25s (got "250ms")',
+        ),
+        (
+            {"mailman_retry_interval": 60},
+            'mailman_retry_interval must be a Mailman interval such as 1m, 30s or 0.25s (got 60)',
+        ),
     ],
 )
 def test_mailman_cluster_settings_checked_by_name(tmp_path: Path, variables: dict, named: str) -> None:

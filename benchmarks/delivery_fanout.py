@@ -1,0 +1,241 @@
+# Copyright: listserv.mailstack contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark list delivery: one post to N local members (see docs/benchmarks.md).
+
+One systemd container from the Debian 13 base image, deployed with the collection's `postfix` and
+`mailman` roles (benchmarks/delivery/deploy.yml) and N local accounts. Two lists with the same N
+members:
+
+- mailman:  a Mailman 3 list (Postfix -> LMTP -> Mailman's runners -> SMTP back to Postfix -> local)
+- include:  a Postfix-native `:include:` list of the postfix role (the MTA's floor: Postfix -> local)
+
+Each measurement sends one post over SMTP to 127.0.0.1 inside the container and times, inside the
+container, until every one of the N mailboxes holds that post's Message-ID (also: until the first
+does). Configurations (the role defaults, and the tuned values given with --tuned) are deployed in
+turn within every round, so that before/after and Mailman/Postfix are measured side by side.
+
+Run from the repository root with the venv on PATH: python3 benchmarks/delivery_fanout.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PLAYBOOK = HERE / "delivery" / "deploy.yml"
+RESULTS = HERE / "results"
+FQDN = "mail.bench.test"
+LIST_DOMAIN = "lists.bench.test"
+LIST = f"fanout@{LIST_DOMAIN}"
+INCLUDE = f"fanout@{FQDN}"
+# Tuned values measured against the role defaults unless --tuned gives others.
+TUNED = {
+    "mailman_runner_sleep_time": "0.25s",
+    "postfix_parameters": {"local_destination_concurrency_limit": 8},
+}
+
+# Runs inside the container: send one post, wait until every mailbox has it.
+DRIVER = r"""
+import email.utils, json, os, smtplib, sys, time
+rcpt, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+boxes = [f"/var/mail/bench{i:04d}" for i in range(count)]
+offset = {}
+for box in boxes:
+    try:
+        offset[box] = os.path.getsize(box)
+    except FileNotFoundError:
+        offset[box] = 0
+mid = email.utils.make_msgid(domain="bench.test")
+msg = (f"From: sender@{os.uname().nodename}\r\nTo: {rcpt}\r\nSubject: fan-out\r\n"
+       f"Message-ID: {mid}\r\nDate: {email.utils.formatdate()}\r\n\r\nOne post to every member.\r\n")
+started = time.monotonic()
+with smtplib.SMTP("127.0.0.1", 25, timeout=60) as smtp:
+    smtp.sendmail(f"sender@{os.uname().nodename}", [rcpt], msg)
+accepted = time.monotonic() - started
+pending, first, needle = set(boxes), None, mid.encode()
+while pending:
+    for box in list(pending):
+        try:
+            if os.path.getsize(box) <= offset[box]:
+                continue
+            with open(box, "rb") as fh:
+                fh.seek(offset[box])
+                if needle in fh.read():
+                    pending.discard(box)
+                    first = first or time.monotonic() - started
+        except FileNotFoundError:
+            pass
+    if time.monotonic() - started > timeout:
+        sys.exit(f"{len(pending)} of {count} mailboxes still without {mid} after {timeout} s")
+    time.sleep(0.02)
+print(json.dumps({"accepted": accepted, "first": first, "all": time.monotonic() - started, "message_id": mid}))
+"""
+
+# Runs inside the container: wait until Postfix's and Mailman's queues are empty.
+QUIET = r"""
+import os, subprocess, sys, time
+deadline = time.monotonic() + float(sys.argv[1])
+queues = "/var/lib/mailman3/queue"
+while time.monotonic() < deadline:
+    postfix = subprocess.run(["postqueue", "-j"], capture_output=True, text=True, check=True).stdout.strip()
+    mailman = [f for d in ("in", "pipeline", "out", "retry", "virgin", "command")
+               if os.path.isdir(os.path.join(queues, d)) for f in os.listdir(os.path.join(queues, d))]
+    if not postfix and not mailman:
+        sys.exit(0)
+    time.sleep(0.5)
+sys.exit(f"queues not empty: postfix {postfix[:300]!r}, mailman {mailman[:10]}")
+"""
+
+ACCOUNTS = r"""
+import subprocess, sys
+for i in range(int(sys.argv[1])):
+    name = f"bench{i:04d}"
+    if subprocess.run(["id", "-u", name], capture_output=True).returncode:
+        subprocess.run(["useradd", "--no-create-home", "--no-user-group", "--shell", "/usr/sbin/nologin", name],
+                       check=True)
+"""
+
+
+def run(cmd, env=None, check=True):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)  # noqa: S603
+    if check and proc.returncode:
+        sys.exit(
+            f"command failed ({proc.returncode}): {' '.join(cmd)[:300]}\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+        )
+    return proc
+
+
+def stats(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--image", default="localhost/mailstack-base:debian13")
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument(
+        "--tuned", type=json.loads, default=TUNED, help="JSON: role variables of the tuned configuration"
+    )
+    args = parser.parse_args()
+
+    name = f"mailstack-bench-delivery-{os.getpid()}"
+    members = [f"bench{i:04d}@{FQDN}" for i in range(args.members)]
+    configs = {"defaults": {}, "tuned": args.tuned}
+    env = {
+        **os.environ,
+        "ANSIBLE_CONNECTION_PLUGINS": str(ROOT / "lab" / "connection_plugins"),
+        "ANSIBLE_PIPELINING": "1",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    samples: dict[str, list[dict]] = {f"{c}/{v}": [] for c in configs for v in ("mailman", "include")}
+    deploys: dict[str, list[float]] = {c: [] for c in configs}
+    try:
+        run(
+            ["podman", "run", "-d", "--name", name, "--hostname", FQDN, "--systemd", "always", args.image, "/sbin/init"]
+        )
+        time.sleep(3)
+        run(["podman", "exec", name, "python3", "-c", ACCOUNTS, str(args.members)])
+        with tempfile.TemporaryDirectory() as tmp:
+            common = {
+                "bench_members": members,
+                "bench_list": LIST,
+                "bench_list_domain": LIST_DOMAIN,
+                "bench_rest_password": os.urandom(12).hex(),
+            }
+            for rnd in range(args.runs):
+                for config, tuning in configs.items():
+                    vars_file = Path(tmp) / f"{config}.json"
+                    vars_file.write_text(json.dumps(common | tuning))
+                    started = time.monotonic()
+                    out = run(
+                        [
+                            "ansible-playbook",
+                            "-i",
+                            f"{name},",
+                            "-c",
+                            "lab_podman",
+                            str(PLAYBOOK),
+                            "-e",
+                            f"@{vars_file}",
+                        ],
+                        env=env,
+                    ).stdout
+                    deploys[config].append(time.monotonic() - started)
+                    if not re.search(r"failed=0", out):
+                        sys.exit(f"deploy {config} failed:\n{out[-3000:]}")
+                    # Alternate which list goes first from round to round.
+                    order = [("mailman", LIST), ("include", INCLUDE)]
+                    for variant, rcpt in order if rnd % 2 == 0 else order[::-1]:
+                        run(["podman", "exec", name, "python3", "-c", QUIET, "300"])
+                        out = run(
+                            [
+                                "podman",
+                                "exec",
+                                name,
+                                "python3",
+                                "-c",
+                                DRIVER,
+                                rcpt,
+                                str(args.members),
+                                str(args.timeout),
+                            ]
+                        ).stdout
+                        sample = json.loads(out)
+                        samples[f"{config}/{variant}"].append(sample)
+                        took = f"all {sample['all']:7.2f} s, first {sample['first']:.2f} s"
+                        print(f"round {rnd} {config:8} {variant:8} {took}")
+        info = run(["podman", "exec", name, "bash", "-c", "mailman --version; postconf -h mail_version"]).stdout.split(
+            "\n"
+        )
+        result = {
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "members": args.members,
+            "image": args.image,
+            "versions": [line for line in info if line],
+            "configs": configs,
+            "deploy": {config: stats(values) for config, values in deploys.items()},
+            "variants": {
+                label: {key: stats([s[key] for s in values]) for key in ("accepted", "first", "all")}
+                | {"all_samples": [s["all"] for s in values]}
+                for label, values in samples.items()
+            },
+        }
+        median = {label: data["all"]["median"] for label, data in result["variants"].items()}
+        result["ratios"] = {
+            f"{config}: mailman / include": median[f"{config}/mailman"] / median[f"{config}/include"]
+            for config in configs
+        } | {
+            f"{variant}: defaults / tuned": median[f"defaults/{variant}"] / median[f"tuned/{variant}"]
+            for variant in ("mailman", "include")
+        }
+        RESULTS.mkdir(exist_ok=True)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        out_file = RESULTS / f"delivery_fanout-{stamp}.json"
+        out_file.write_text(json.dumps(result, indent=2) + "\n")
+        for label, data in result["variants"].items():
+            d = data["all"]
+            print(f"{label:18} all {d['median']:7.2f} s ({d['min']:.2f}-{d['max']:.2f})")
+        for label, ratio in result["ratios"].items():
+            print(f"{label:28} {ratio:.2f}")
+        print(out_file.relative_to(ROOT))
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            run(["podman", "rm", "-f", "-t", "2", name], check=False)
+
+
+if __name__ == "__main__":
+    main()

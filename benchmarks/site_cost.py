@@ -1,0 +1,141 @@
+# Copyright: listserv.mailstack contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark what site.yml costs on the lab (see docs/benchmarks.md).
+
+Each round builds the lab afresh (lab/lab.sh down, up: the mail and web containers from the base image),
+then times:
+
+- first:          `ansible-playbook playbooks/site.yml` on the new containers (the first converge)
+- noop:           the same again with the repository's ansible.cfg (pipelined connection); must report
+                  changed=0 on every host
+- noop-nopipe:    the same with pipelining off (ANSIBLE_PIPELINING=false: Ansible's default, every module
+                  copied to the node and run in a second call)
+
+The two no-op variants alternate in order from round to round. Per-role times come from the
+ansible.posix.profile_roles callback. This rebuilds the lab: it removes the containers of `make lab`.
+
+Run from the repository root with the venv on PATH and CONTAINERS_CONF set (as the Makefile does):
+python3 benchmarks/site_cost.py [--runs 5] [--distro debian13]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+ROLE_LINE = re.compile(r"^(?P<role>[\w.]+) -{3,} (?P<secs>\d+\.\d+)s\s*$")
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unr>\d+)\s+failed=(?P<failed>\d+)"
+)
+
+
+def run(cmd, env=None, check=True):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)  # noqa: S603
+    if check and proc.returncode:
+        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-4000:]}{proc.stderr[-2000:]}")
+    return proc
+
+
+def stats(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def site(env: dict) -> dict:
+    started = time.monotonic()
+    out = run(["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml"], env=env).stdout
+    wall = time.monotonic() - started
+    recap = {m["host"]: m.groupdict() for m in map(RECAP.match, out.splitlines()) if m}
+    roles = {m["role"]: float(m["secs"]) for m in map(ROLE_LINE.match, out.splitlines()) if m}
+    if not recap or any(int(r["failed"]) or int(r["unr"]) for r in recap.values()):
+        sys.exit(f"site.yml failed:\n{out[-4000:]}")
+    return {
+        "wall": wall,
+        "changed": sum(int(r["changed"]) for r in recap.values()),
+        "tasks": sum(int(r["ok"]) for r in recap.values()),
+        "roles": roles,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--distro", default="debian13")
+    args = parser.parse_args()
+
+    base = {
+        **os.environ,
+        "DISTRO": args.distro,
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_roles",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    variants = {
+        "noop": base,
+        "noop-nopipe": base | {"ANSIBLE_PIPELINING": "false"},
+    }
+    samples: dict[str, list[dict]] = {"first": [], "noop": [], "noop-nopipe": []}
+    for rnd in range(args.runs):
+        run(["lab/lab.sh", "down"], env=base)
+        run(["lab/lab.sh", "up"], env=base)
+        first = site(base)
+        samples["first"].append(first)
+        print(f"round {rnd} first  {first['wall']:7.1f} s changed={first['changed']}", flush=True)
+        order = list(variants) if rnd % 2 == 0 else list(variants)[::-1]
+        for label in order:
+            sample = site(variants[label])
+            if sample["changed"]:
+                sys.exit(f"{label}: the second run changed {sample['changed']} things")
+            samples[label].append(sample)
+            print(f"round {rnd} {label:12} {sample['wall']:7.1f} s", flush=True)
+    run(["lab/lab.sh", "down"], env=base)
+
+    roles = sorted({role for values in samples.values() for s in values for role in s["roles"]})
+    result = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "distro": args.distro,
+        "ansible": run(["ansible", "--version"]).stdout.splitlines()[0],
+        "variants": {
+            label: {
+                "wall": stats([s["wall"] for s in values]),
+                "wall_samples": [s["wall"] for s in values],
+                "tasks": statistics.median(s["tasks"] for s in values),
+                "changed": [s["changed"] for s in values],
+                "roles": {r: stats([s["roles"].get(r, 0.0) for s in values]) for r in roles},
+            }
+            for label, values in samples.items()
+        },
+    }
+    median = {label: data["wall"]["median"] for label, data in result["variants"].items()}
+    result["ratios"] = {
+        "noop / first": median["noop"] / median["first"],
+        "noop-nopipe / first": median["noop-nopipe"] / median["first"],
+        "noop-nopipe / noop": median["noop-nopipe"] / median["noop"],
+    }
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_file = RESULTS / f"site_cost-{stamp}.json"
+    out_file.write_text(json.dumps(result, indent=2) + "\n")
+    for label, data in result["variants"].items():
+        w = data["wall"]
+        print(f"{label:12} {w['median']:7.1f} s ({w['min']:.1f}-{w['max']:.1f}), {data['tasks']:.0f} tasks")
+        for role, r in data["roles"].items():
+            print(f"    {role:40} {r['median']:7.1f} s")
+    for label, ratio in result["ratios"].items():
+        print(f"{label:22} {ratio:.2f}")
+    print(out_file.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The mailman role's mailman.cfg: what Mailman reads from it, parsed as Mailman parses it (ini)."""
+
+from __future__ import annotations
+
+import configparser
+
+import pytest
+from role_render import render_template
+
+ROLE = "mailman"
+BASE = {
+    "ansible_facts": {"fqdn": "mail.example.org"},
+    "__mailman_rest_password": "rest-secret",
+}
+REST_PASSWORD = BASE["__mailman_rest_password"]
+QUEUE_RUNNERS = ["archive", "bounces", "command", "digest", "in", "nntp", "out", "pipeline", "virgin"]
+
+
+def mailman_cfg(**overrides: object) -> configparser.ConfigParser:
+    text = render_template(ROLE, "etc/mailman3/mailman.cfg.j2", **{**BASE, **overrides})
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    return parser
+
+
+def test_defaults_keep_mailmans_runner_interval_and_shorten_the_retry():
+    cfg = mailman_cfg()
+    assert cfg["runner.retry"]["sleep_time"] == "1m"
+    for runner in QUEUE_RUNNERS:
+        assert cfg[f"runner.{runner}"]["sleep_time"] == "1s", runner
+    # The runners that do not scan a queue keep Mailman's settings.
+    for runner in ("lmtp", "rest", "task"):
+        assert not cfg.has_section(f"runner.{runner}")
+
+
+@pytest.mark.parametrize(("interval", "retry"), [("0.25s", "30s"), ("2s", "5m")])
+def test_runner_intervals_are_set_on_every_queue_runner(interval, retry):
+    cfg = mailman_cfg(mailman_runner_sleep_time=interval, mailman_retry_interval=retry)
+    assert cfg["runner.retry"]["sleep_time"] == retry
+    assert {runner: cfg[f"runner.{runner}"]["sleep_time"] for runner in QUEUE_RUNNERS} == dict.fromkeys(
+        QUEUE_RUNNERS, interval
+    )
+
+
+@pytest.mark.parametrize(
+    ("graceful", "window", "plugin"),
+    [(True, 7, True), (False, 7, True), (True, 0, True), (False, 0, False)],
+)
+def test_the_plugin_is_configured_while_one_of_its_features_is_on(graceful, window, plugin):
+    cfg = mailman_cfg(
+        mailman_graceful_stop=graceful,
+        mailman_duplicate_window_days=window,
+        __mailman_plugin_enabled=graceful or window > 0,
+    )
+    assert cfg.has_section("plugin.listserv_mailstack") is plugin
+    if plugin:
+        section = cfg["plugin.listserv_mailstack"]
+        assert section["class"] == "listserv_mailstack_mailman.Plugin"
+        assert section["configuration"] == "/etc/mailman3/listserv-mailstack.cfg"
+
+
+def test_rest_api_and_archiver():
+    cfg = mailman_cfg()
+    assert cfg["webservice"]["hostname"] == "127.0.0.1"
+    assert cfg["webservice"]["admin_pass"] == REST_PASSWORD
+    assert not cfg.has_section("archiver.hyperkitty")
+    cfg = mailman_cfg(mailman_hyperkitty_url="https://web.example.org/hyperkitty/")
+    assert cfg["archiver.hyperkitty"]["configuration"] == "/etc/mailman3/mailman-hyperkitty.cfg"
