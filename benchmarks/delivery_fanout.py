@@ -12,7 +12,8 @@ members:
 
 Each measurement sends one post over SMTP to 127.0.0.1 inside the container and times, inside the
 container, until every one of the N mailboxes holds that post's Message-ID (also: until the first
-does). Configurations (the role defaults, and the tuned values given with --tuned) are deployed in
+does). After each deployment the CPU Mailman's processes use while idle is sampled (what shorter
+runner intervals cost). Configurations (the role defaults, and the tuned values given with --tuned) are deployed in
 turn within every round, so that before/after and Mailman/Postfix are measured side by side.
 
 Run from the repository root with the venv on PATH: python3 benchmarks/delivery_fanout.py [--runs 5]
@@ -98,6 +99,28 @@ while time.monotonic() < deadline:
 sys.exit(f"queues not empty: postfix {postfix[:300]!r}, mailman {mailman[:10]}")
 """
 
+# Runs inside the container: CPU used by Mailman's processes (user list) while idle, in % of one CPU.
+IDLE = r"""
+import os, pwd, sys, time
+uid = pwd.getpwnam("list").pw_uid
+tick = os.sysconf("SC_CLK_TCK")
+def cpu():
+    total = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat(f"/proc/{pid}").st_uid != uid:
+                continue
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total[pid] = (int(fields[11]) + int(fields[12])) / tick
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+seconds = float(sys.argv[1])
+before = cpu(); time.sleep(seconds); after = cpu()
+used = sum(after[p] - before[p] for p in after if p in before)
+print(f"{used / seconds * 100:.3f}")
+"""
+
 ACCOUNTS = r"""
 import subprocess, sys
 for i in range(int(sys.argv[1])):
@@ -121,117 +144,109 @@ def stats(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--image", default="localhost/mailstack-base:debian13")
-    parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument(
-        "--tuned", type=json.loads, default=TUNED, help="JSON: role variables of the tuned configuration"
-    )
-    args = parser.parse_args()
+def exec_in(name: str, *cmd: str) -> str:
+    return run(["podman", "exec", name, *cmd]).stdout
 
-    name = f"mailstack-bench-delivery-{os.getpid()}"
-    members = [f"bench{i:04d}@{FQDN}" for i in range(args.members)]
-    configs = {"defaults": {}, "tuned": args.tuned}
+
+def deploy(name: str, vars_file: Path) -> float:
     env = {
         **os.environ,
         "ANSIBLE_CONNECTION_PLUGINS": str(ROOT / "lab" / "connection_plugins"),
         "ANSIBLE_PIPELINING": "1",
         "ANSIBLE_NOCOLOR": "1",
     }
+    started = time.monotonic()
+    cmd = ["ansible-playbook", "-i", f"{name},", "-c", "lab_podman", str(PLAYBOOK), "-e", f"@{vars_file}"]
+    out = run(cmd, env=env).stdout
+    took = time.monotonic() - started
+    if not re.search(r"failed=0", out):
+        sys.exit(f"deploy with {vars_file.name} failed:\n{out[-3000:]}")
+    return took
+
+
+def summarize(args, name: str, configs: dict, *, deploys: dict, idle: dict, samples: dict) -> None:
+    info = exec_in(name, "bash", "-c", "mailman --version; postconf -h mail_version").splitlines()
+    result = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "members": args.members,
+        "image": args.image,
+        "versions": [line for line in info if line],
+        "configs": configs,
+        "deploy": {config: stats(values) for config, values in deploys.items()},
+        "mailman_idle_cpu_percent": {config: stats(values) for config, values in idle.items()},
+        "variants": {
+            label: {key: stats([s[key] for s in values]) for key in ("accepted", "first", "all")}
+            | {"all_samples": [s["all"] for s in values]}
+            for label, values in samples.items()
+        },
+    }
+    median = {label: data["all"]["median"] for label, data in result["variants"].items()}
+    result["ratios"] = {
+        f"{config}: mailman / include": median[f"{config}/mailman"] / median[f"{config}/include"] for config in configs
+    } | {
+        f"{variant}: defaults / tuned": median[f"defaults/{variant}"] / median[f"tuned/{variant}"]
+        for variant in ("mailman", "include")
+    }
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_file = RESULTS / f"delivery_fanout-{stamp}.json"
+    out_file.write_text(json.dumps(result, indent=2) + "\n")
+    for label, data in result["variants"].items():
+        d = data["all"]
+        print(f"{label:18} all {d['median']:7.2f} s ({d['min']:.2f}-{d['max']:.2f})")
+    for config, data in result["mailman_idle_cpu_percent"].items():
+        print(f"{config:18} Mailman idle CPU {data['median']:.2f} % ({data['min']:.2f}-{data['max']:.2f})")
+    for label, ratio in result["ratios"].items():
+        print(f"{label:28} {ratio:.2f}")
+    print(out_file.relative_to(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--image", default="localhost/mailstack-base:debian13")
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--idle-seconds", type=float, default=20, help="how long Mailman's idle CPU is sampled")
+    parser.add_argument("--tuned", type=json.loads, default=TUNED, help="JSON: role variables of the tuned set")
+    args = parser.parse_args()
+
+    name = f"mailstack-bench-delivery-{os.getpid()}"
+    members = [f"bench{i:04d}@{FQDN}" for i in range(args.members)]
+    configs = {"defaults": {}, "tuned": args.tuned}
     samples: dict[str, list[dict]] = {f"{c}/{v}": [] for c in configs for v in ("mailman", "include")}
     deploys: dict[str, list[float]] = {c: [] for c in configs}
+    idle: dict[str, list[float]] = {c: [] for c in configs}
+    common = {
+        "bench_members": members,
+        "bench_list": LIST,
+        "bench_list_domain": LIST_DOMAIN,
+        "bench_rest_password": os.urandom(12).hex(),
+    }
     try:
-        run(
-            ["podman", "run", "-d", "--name", name, "--hostname", FQDN, "--systemd", "always", args.image, "/sbin/init"]
-        )
+        podman_run = ["podman", "run", "-d", "--name", name, "--hostname", FQDN, "--privileged"]
+        run([*podman_run, "--systemd", "always", args.image, "/sbin/init"])
         time.sleep(3)
-        run(["podman", "exec", name, "python3", "-c", ACCOUNTS, str(args.members)])
+        exec_in(name, "python3", "-c", ACCOUNTS, str(args.members))
         with tempfile.TemporaryDirectory() as tmp:
-            common = {
-                "bench_members": members,
-                "bench_list": LIST,
-                "bench_list_domain": LIST_DOMAIN,
-                "bench_rest_password": os.urandom(12).hex(),
-            }
             for rnd in range(args.runs):
                 for config, tuning in configs.items():
                     vars_file = Path(tmp) / f"{config}.json"
                     vars_file.write_text(json.dumps(common | tuning))
-                    started = time.monotonic()
-                    out = run(
-                        [
-                            "ansible-playbook",
-                            "-i",
-                            f"{name},",
-                            "-c",
-                            "lab_podman",
-                            str(PLAYBOOK),
-                            "-e",
-                            f"@{vars_file}",
-                        ],
-                        env=env,
-                    ).stdout
-                    deploys[config].append(time.monotonic() - started)
-                    if not re.search(r"failed=0", out):
-                        sys.exit(f"deploy {config} failed:\n{out[-3000:]}")
+                    deploys[config].append(deploy(name, vars_file))
+                    exec_in(name, "python3", "-c", QUIET, "300")
+                    idle[config].append(float(exec_in(name, "python3", "-c", IDLE, str(args.idle_seconds))))
                     # Alternate which list goes first from round to round.
                     order = [("mailman", LIST), ("include", INCLUDE)]
                     for variant, rcpt in order if rnd % 2 == 0 else order[::-1]:
-                        run(["podman", "exec", name, "python3", "-c", QUIET, "300"])
-                        out = run(
-                            [
-                                "podman",
-                                "exec",
-                                name,
-                                "python3",
-                                "-c",
-                                DRIVER,
-                                rcpt,
-                                str(args.members),
-                                str(args.timeout),
-                            ]
-                        ).stdout
-                        sample = json.loads(out)
+                        exec_in(name, "python3", "-c", QUIET, "300")
+                        sample = json.loads(
+                            exec_in(name, "python3", "-c", DRIVER, rcpt, str(args.members), str(args.timeout))
+                        )
                         samples[f"{config}/{variant}"].append(sample)
                         took = f"all {sample['all']:7.2f} s, first {sample['first']:.2f} s"
-                        print(f"round {rnd} {config:8} {variant:8} {took}")
-        info = run(["podman", "exec", name, "bash", "-c", "mailman --version; postconf -h mail_version"]).stdout.split(
-            "\n"
-        )
-        result = {
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "members": args.members,
-            "image": args.image,
-            "versions": [line for line in info if line],
-            "configs": configs,
-            "deploy": {config: stats(values) for config, values in deploys.items()},
-            "variants": {
-                label: {key: stats([s[key] for s in values]) for key in ("accepted", "first", "all")}
-                | {"all_samples": [s["all"] for s in values]}
-                for label, values in samples.items()
-            },
-        }
-        median = {label: data["all"]["median"] for label, data in result["variants"].items()}
-        result["ratios"] = {
-            f"{config}: mailman / include": median[f"{config}/mailman"] / median[f"{config}/include"]
-            for config in configs
-        } | {
-            f"{variant}: defaults / tuned": median[f"defaults/{variant}"] / median[f"tuned/{variant}"]
-            for variant in ("mailman", "include")
-        }
-        RESULTS.mkdir(exist_ok=True)
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        out_file = RESULTS / f"delivery_fanout-{stamp}.json"
-        out_file.write_text(json.dumps(result, indent=2) + "\n")
-        for label, data in result["variants"].items():
-            d = data["all"]
-            print(f"{label:18} all {d['median']:7.2f} s ({d['min']:.2f}-{d['max']:.2f})")
-        for label, ratio in result["ratios"].items():
-            print(f"{label:28} {ratio:.2f}")
-        print(out_file.relative_to(ROOT))
+                        print(f"round {rnd} {config:8} {variant:8} {took}", flush=True)
+        summarize(args, name, configs, deploys=deploys, idle=idle, samples=samples)
     finally:
         if not os.environ.get("BENCH_KEEP"):
             run(["podman", "rm", "-f", "-t", "2", name], check=False)

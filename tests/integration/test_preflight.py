@@ -152,7 +152,7 @@ def test_timesync_rejects_bad_input_by_name(tmp_path: Path, variables: dict, nam
         ),
         (
             {"mailman_retry_interval": 60},
-            'mailman_retry_interval must be a Mailman interval such as 1m, 30s or 0.25s (got 60)',
+            "mailman_retry_interval must be a Mailman interval such as 1m, 30s or 0.25s (got 60)",
         ),
     ],
 )
