@@ -3,18 +3,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark list delivery: one post to N local members (see docs/benchmarks.md).
 
-One systemd container from the Debian 13 base image, deployed with the collection's `postfix` and
-`mailman` roles (benchmarks/delivery/deploy.yml) and N local accounts. Two lists with the same N
-members:
+Two systemd containers from the Debian 13 base image, each deployed with the collection's `postfix`
+and `mailman` roles (benchmarks/delivery/deploy.yml) and N local accounts: one with the roles'
+defaults, one with the tuned values (--tuned). Each has two lists with the same N members:
 
 - mailman:  a Mailman 3 list (Postfix -> LMTP -> Mailman's runners -> SMTP back to Postfix -> local)
 - include:  a Postfix-native `:include:` list of the postfix role (the MTA's floor: Postfix -> local)
 
 Each measurement sends one post over SMTP to 127.0.0.1 inside the container and times, inside the
 container, until every one of the N mailboxes holds that post's Message-ID (also: until the first
-does). After each deployment the CPU Mailman's processes use while idle is sampled (what shorter
-runner intervals cost). Configurations (the role defaults, and the tuned values given with --tuned) are deployed in
-turn within every round, so that before/after and Mailman/Postfix are measured side by side.
+does). Every round measures both lists on both containers, one after the other (the order alternates
+from round to round), so that before/after and Mailman/Postfix are measured side by side; it also
+samples the CPU Mailman's processes use while idle (what shorter runner intervals cost).
 
 Run from the repository root with the venv on PATH: python3 benchmarks/delivery_fanout.py [--runs 5]
 """
@@ -22,6 +22,7 @@ Run from the repository root with the venv on PATH: python3 benchmarks/delivery_
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime
 import json
 import os
@@ -201,6 +202,15 @@ def summarize(args, name: str, configs: dict, *, deploys: dict, idle: dict, samp
     print(out_file.relative_to(ROOT))
 
 
+def start(name: str, image: str, members: int, vars_file: Path) -> float:
+    """A container with the accounts, deployed with the roles; returns the deployment's time."""
+    podman_run = ["podman", "run", "-d", "--name", name, "--hostname", FQDN, "--privileged"]
+    run([*podman_run, "--systemd", "always", image, "/sbin/init"])
+    time.sleep(3)
+    exec_in(name, "python3", "-c", ACCOUNTS, str(members))
+    return deploy(name, vars_file)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -211,11 +221,10 @@ def main() -> None:
     parser.add_argument("--tuned", type=json.loads, default=TUNED, help="JSON: role variables of the tuned set")
     args = parser.parse_args()
 
-    name = f"mailstack-bench-delivery-{os.getpid()}"
-    members = [f"bench{i:04d}@{FQDN}" for i in range(args.members)]
     configs = {"defaults": {}, "tuned": args.tuned}
+    names = {config: f"mailstack-bench-delivery-{config}-{os.getpid()}" for config in configs}
+    members = [f"bench{i:04d}@{FQDN}" for i in range(args.members)]
     samples: dict[str, list[dict]] = {f"{c}/{v}": [] for c in configs for v in ("mailman", "include")}
-    deploys: dict[str, list[float]] = {c: [] for c in configs}
     idle: dict[str, list[float]] = {c: [] for c in configs}
     common = {
         "bench_members": members,
@@ -224,32 +233,33 @@ def main() -> None:
         "bench_rest_password": os.urandom(12).hex(),
     }
     try:
-        podman_run = ["podman", "run", "-d", "--name", name, "--hostname", FQDN, "--privileged"]
-        run([*podman_run, "--systemd", "always", args.image, "/sbin/init"])
-        time.sleep(3)
-        exec_in(name, "python3", "-c", ACCOUNTS, str(args.members))
-        with tempfile.TemporaryDirectory() as tmp:
-            for rnd in range(args.runs):
-                for config, tuning in configs.items():
-                    vars_file = Path(tmp) / f"{config}.json"
-                    vars_file.write_text(json.dumps(common | tuning))
-                    deploys[config].append(deploy(name, vars_file))
+        with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor() as pool:
+            futures = {}
+            for config, tuning in configs.items():
+                vars_file = Path(tmp) / f"{config}.json"
+                vars_file.write_text(json.dumps(common | tuning))
+                futures[config] = pool.submit(start, names[config], args.image, args.members, vars_file)
+            deploys = {config: [future.result()] for config, future in futures.items()}
+        for rnd in range(args.runs):
+            # Alternate the order of the configurations and of the lists from round to round.
+            for config in list(configs) if rnd % 2 == 0 else list(configs)[::-1]:
+                name = names[config]
+                exec_in(name, "python3", "-c", QUIET, "300")
+                idle[config].append(float(exec_in(name, "python3", "-c", IDLE, str(args.idle_seconds))))
+                order = [("mailman", LIST), ("include", INCLUDE)]
+                for variant, rcpt in order if rnd % 2 == 0 else order[::-1]:
                     exec_in(name, "python3", "-c", QUIET, "300")
-                    idle[config].append(float(exec_in(name, "python3", "-c", IDLE, str(args.idle_seconds))))
-                    # Alternate which list goes first from round to round.
-                    order = [("mailman", LIST), ("include", INCLUDE)]
-                    for variant, rcpt in order if rnd % 2 == 0 else order[::-1]:
-                        exec_in(name, "python3", "-c", QUIET, "300")
-                        sample = json.loads(
-                            exec_in(name, "python3", "-c", DRIVER, rcpt, str(args.members), str(args.timeout))
-                        )
-                        samples[f"{config}/{variant}"].append(sample)
-                        took = f"all {sample['all']:7.2f} s, first {sample['first']:.2f} s"
-                        print(f"round {rnd} {config:8} {variant:8} {took}", flush=True)
-        summarize(args, name, configs, deploys=deploys, idle=idle, samples=samples)
+                    sample = json.loads(
+                        exec_in(name, "python3", "-c", DRIVER, rcpt, str(args.members), str(args.timeout))
+                    )
+                    samples[f"{config}/{variant}"].append(sample)
+                    took = f"all {sample['all']:7.2f} s, first {sample['first']:.2f} s"
+                    print(f"round {rnd} {config:8} {variant:8} {took}", flush=True)
+        summarize(args, names["defaults"], configs, deploys=deploys, idle=idle, samples=samples)
     finally:
         if not os.environ.get("BENCH_KEEP"):
-            run(["podman", "rm", "-f", "-t", "2", name], check=False)
+            for name in names.values():
+                run(["podman", "rm", "-f", "-t", "2", name], check=False)
 
 
 if __name__ == "__main__":
