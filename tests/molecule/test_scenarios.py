@@ -8,6 +8,7 @@ a failure shows its tail.
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -25,6 +26,9 @@ CLUSTER_DISTROS = os.environ.get("CLUSTER_DISTROS", " ".join(DISTROS[:1])).split
 # The check-mode and fault suites (tests/testinfra_faults) of `default` drift
 # files and restart services and nodes; they run on FAULT_DISTROS only.
 FAULT_DISTROS = os.environ.get("FAULT_DISTROS", " ".join(DISTROS[:1])).split()
+# Scenarios run in a background thread alongside the others (own containers and network, nothing
+# timed in them): BACKGROUND_SCENARIOS, "" for none.
+BACKGROUND = set(os.environ.get("BACKGROUND_SCENARIOS", "modules").split())
 LOG_DIR = REPO / "build" / "logs"
 # Both front web servers are tested on every run: nginx on Debian 13, Apache on Debian 12.
 WEB_SERVER = {"debian13": "nginx", "debian12": "apache"}
@@ -52,16 +56,21 @@ def _inventory_secrets() -> set[str]:
     return found
 
 
-def _remove_volumes() -> None:
-    """Named volumes of the scenarios' nodes (Mailman's data): never reused across runs."""
-    names = subprocess.run(
-        ["podman", "volume", "ls", "--quiet", "--filter", "name=^mailstack-molecule-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    if names:
-        subprocess.run(["podman", "volume", "rm", "--force", *names], check=True, capture_output=True)
+def _volumes(scenario: str) -> list[str]:
+    """The named volumes of a scenario's platforms (Mailman's data): never reused across runs."""
+    own = yaml.safe_load((REPO / "molecule" / scenario / "molecule.yml").read_text()) or {}
+    names = {
+        volume.split(":", 1)[0]
+        for platform in own.get("platforms", [])
+        for volume in platform.get("volumes", [])
+        if not volume.startswith("/")
+    }
+    return sorted(names)
+
+
+def _remove_volumes(scenario: str) -> None:
+    for name in _volumes(scenario):
+        subprocess.run(["podman", "volume", "rm", "--force", name], check=False, capture_output=True)
 
 
 def _tail(path: Path, lines: int = 120) -> str:
@@ -116,12 +125,8 @@ def _run_sequence(scenario: str, env: dict, log: Path) -> tuple[int, list[str]]:
     return 0, done
 
 
-@pytest.mark.parametrize(("scenario", "distro"), MATRIX, ids=[f"{s}-{d}" for s, d in MATRIX])
-def test_molecule_scenario(scenario: str, distro: str) -> None:
-    image = f"localhost/mailstack-base:{distro}"
-    have_image = subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0
-    assert have_image, f"base image {image} is missing: run `make images` first"
-
+def _run_scenario(scenario: str, distro: str) -> tuple[int, list[str], Path]:
+    """One scenario on one release: (return code of the failed step or 0, steps done, log)."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"molecule-{scenario}-{distro}.log"
     env = {
@@ -135,9 +140,32 @@ def test_molecule_scenario(scenario: str, distro: str) -> None:
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_NOCOLOR": "1",
     }
-    _remove_volumes()
+    _remove_volumes(scenario)
     returncode, done = _run_sequence(scenario, env, log)
-    _remove_volumes()
+    _remove_volumes(scenario)
+    return returncode, done, log
+
+
+@pytest.fixture(scope="session")
+def background_runs():
+    """The BACKGROUND scenarios of the matrix, started with the first scenario test and run one after
+    the other in a thread while the others run in the foreground: they have their own containers,
+    network and volumes, and nothing in them is timed (CI time, see docs/testing.md)."""
+    wanted = [(scenario, distro) for scenario, distro in MATRIX if scenario in BACKGROUND]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        yield {item: pool.submit(_run_scenario, *item) for item in wanted}
+
+
+@pytest.mark.parametrize(("scenario", "distro"), MATRIX, ids=[f"{s}-{d}" for s, d in MATRIX])
+def test_molecule_scenario(scenario: str, distro: str, background_runs) -> None:
+    image = f"localhost/mailstack-base:{distro}"
+    have_image = subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0
+    assert have_image, f"base image {image} is missing: run `make images` first"
+
+    if scenario in BACKGROUND:
+        returncode, done, log = background_runs[scenario, distro].result()
+    else:
+        returncode, done, log = _run_scenario(scenario, distro)
     text = log.read_text(errors="replace")
     assert returncode == 0, f"molecule {scenario} on {distro} failed (log {log}):\n{_tail(log)}"
     sequence = _sequence(scenario)
