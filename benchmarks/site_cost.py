@@ -52,6 +52,14 @@ def stats(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
+def lab(action: str, env: dict) -> None:
+    """lab/lab.sh up|down; its output is not captured: a helper of lab.sh can keep a pipe open."""
+    script = str(ROOT / "lab" / "lab.sh")
+    proc = subprocess.run([script, action], env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL)  # noqa: S603
+    if proc.returncode:
+        sys.exit(f"lab/lab.sh {action} failed ({proc.returncode})")
+
+
 def site(env: dict) -> dict:
     started = time.monotonic()
     out = run(["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml"], env=env).stdout
@@ -87,8 +95,8 @@ def main() -> None:
     }
     samples: dict[str, list[dict]] = {"first": [], "noop": [], "noop-nopipe": []}
     for rnd in range(args.runs):
-        run(["lab/lab.sh", "down"], env=base)
-        run(["lab/lab.sh", "up"], env=base)
+        lab("down", base)
+        lab("up", base)
         first = site(base)
         samples["first"].append(first)
         print(f"round {rnd} first  {first['wall']:7.1f} s changed={first['changed']}", flush=True)
@@ -99,7 +107,7 @@ def main() -> None:
                 sys.exit(f"{label}: the second run changed {sample['changed']} things")
             samples[label].append(sample)
             print(f"round {rnd} {label:12} {sample['wall']:7.1f} s", flush=True)
-    run(["lab/lab.sh", "down"], env=base)
+    lab("down", base)
 
     roles = sorted({role for values in samples.values() for s in values for role in s["roles"]})
     result = {
