@@ -36,7 +36,7 @@ LOG_DIR = REPO / "build" / "logs"
 WEB_SERVER = {"debian13": "nginx", "debian12": "apache"}
 # Scenarios whose first converge runs at -vvv: tests/testinfra_cluster/test_secrets.py
 # then looks for every secret in that output. The cluster scenario deploys every
-# secret there is (the hacluster password too); -vvv costs time.
+# secret there is (the hacluster password too).
 VERBOSE_CONVERGE = {"cluster"}
 
 
