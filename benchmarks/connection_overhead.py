@@ -16,26 +16,20 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
+from _common import ROOT, run, stats, write_results
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 PLAYBOOK = HERE / "connection" / "tasks.yml"
-RESULTS = HERE / "results"
 MODULE_RUNS = 41
 VARIANTS = {
     "containers.podman.podman": {"ANSIBLE_PIPELINING": "0"},
     "lab_podman": {"ANSIBLE_PIPELINING": "1"},
 }
-
-
-def run(cmd, env=None, check=True):
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=check)  # noqa: S603
 
 
 def main() -> None:
@@ -69,22 +63,13 @@ def main() -> None:
             "module_runs": MODULE_RUNS,
             "image": args.image,
             "variants": {
-                variant: {
-                    "median": statistics.median(values),
-                    "min": min(values),
-                    "max": max(values),
-                    "per_task": statistics.median(values) / MODULE_RUNS,
-                    "all": values,
-                }
+                variant: stats(values) | {"per_task": statistics.median(values) / MODULE_RUNS, "all": values}
                 for variant, values in times.items()
             },
         }
         first, second = (result["variants"][v]["median"] for v in VARIANTS)
         result["ratio"] = first / second
-        RESULTS.mkdir(exist_ok=True)
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        out = RESULTS / f"connection_overhead-{stamp}.json"
-        out.write_text(json.dumps(result, indent=2) + "\n")
+        out = write_results("connection_overhead", result)
         for variant, data in result["variants"].items():
             print(
                 f"{variant:28} median {data['median']:6.2f} s ({data['min']:.2f}-{data['max']:.2f}), "

@@ -27,17 +27,15 @@ import datetime
 import json
 import os
 import re
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import ROOT, run, stats, write_results
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 PLAYBOOK = HERE / "delivery" / "deploy.yml"
-RESULTS = HERE / "results"
 FQDN = "mail.bench.test"
 LIST_DOMAIN = "lists.bench.test"
 LIST = f"fanout@{LIST_DOMAIN}"
@@ -50,8 +48,23 @@ TUNED = {
 
 # Runs inside the container: send one post, wait until every mailbox has it.
 DRIVER = r"""
-import email.utils, json, os, smtplib, sys, time
+import email.utils, json, os, smtplib, sys, threading, time
 rcpt, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+# Where the post is inside Mailman: first and last time a file is seen in each of its queues (every 5 ms).
+QUEUES = ("in", "pipeline", "out")
+seen, done = {}, threading.Event()
+def watch():
+    while not done.is_set():
+        now = time.monotonic()
+        for queue in QUEUES:
+            try:
+                if os.listdir(f"/var/lib/mailman3/queue/{queue}"):
+                    seen.setdefault(queue, [now, now])[1] = now
+            except FileNotFoundError:
+                pass
+        time.sleep(0.005)
+watcher = threading.Thread(target=watch, daemon=True)
+watcher.start()
 boxes = [f"/var/mail/bench{i:04d}" for i in range(count)]
 offset = {}
 for box in boxes:
@@ -82,7 +95,10 @@ while pending:
     if time.monotonic() - started > timeout:
         sys.exit(f"{len(pending)} of {count} mailboxes still without {mid} after {timeout} s")
     time.sleep(0.02)
-print(json.dumps({"accepted": accepted, "first": first, "all": time.monotonic() - started, "message_id": mid}))
+finished = time.monotonic() - started
+done.set()
+queues = {q: [round(s - started, 4) for s in seen[q]] for q in QUEUES if q in seen}
+print(json.dumps({"accepted": accepted, "first": first, "all": finished, "message_id": mid, "queues": queues}))
 """
 
 # Runs inside the container: wait until Postfix's and Mailman's queues are empty.
@@ -132,19 +148,6 @@ for i in range(int(sys.argv[1])):
 """
 
 
-def run(cmd, env=None, check=True):
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)  # noqa: S603
-    if check and proc.returncode:
-        sys.exit(
-            f"command failed ({proc.returncode}): {' '.join(cmd)[:300]}\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
-        )
-    return proc
-
-
-def stats(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
-
-
 def exec_in(name: str, *cmd: str) -> str:
     return run(["podman", "exec", name, *cmd]).stdout
 
@@ -181,6 +184,17 @@ def summarize(args, name: str, configs: dict, *, deploys: dict, idle: dict, samp
             for label, values in samples.items()
         },
     }
+    # When the post entered and left each of Mailman's queues (seconds after the SMTP submission started).
+    result["mailman_stages"] = {
+        label: {
+            f"{queue} {edge}": stats([s["queues"].get(queue, [None, None])[i] for s in values])
+            for queue in ("in", "pipeline", "out")
+            for i, edge in enumerate(("entered", "left"))
+        }
+        | {"first mailbox": stats([s["first"] for s in values]), "all mailboxes": stats([s["all"] for s in values])}
+        for label, values in samples.items()
+        if label.endswith("/mailman")
+    }
     median = {label: data["all"]["median"] for label, data in result["variants"].items()}
     result["ratios"] = {
         f"{config}: mailman / include": median[f"{config}/mailman"] / median[f"{config}/include"] for config in configs
@@ -188,13 +202,12 @@ def summarize(args, name: str, configs: dict, *, deploys: dict, idle: dict, samp
         f"{variant}: defaults / tuned": median[f"defaults/{variant}"] / median[f"tuned/{variant}"]
         for variant in ("mailman", "include")
     }
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_file = RESULTS / f"delivery_fanout-{stamp}.json"
-    out_file.write_text(json.dumps(result, indent=2) + "\n")
+    out_file = write_results("delivery_fanout", result)
     for label, data in result["variants"].items():
         d = data["all"]
         print(f"{label:18} all {d['median']:7.2f} s ({d['min']:.2f}-{d['max']:.2f})")
+    for label, stages in result["mailman_stages"].items():
+        print(f"{label:18} " + ", ".join(f"{k} {v['median']:.2f}" for k, v in stages.items() if v))
     for config, data in result["mailman_idle_cpu_percent"].items():
         print(f"{config:18} Mailman idle CPU {data['median']:.2f} % ({data['min']:.2f}-{data['max']:.2f})")
     for label, ratio in result["ratios"].items():

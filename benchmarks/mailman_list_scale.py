@@ -23,17 +23,15 @@ import datetime
 import json
 import os
 import re
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import ROOT, run, stats, write_results
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 PLAYBOOK = HERE / "mailman_list" / "apply.yml"
-RESULTS = HERE / "results"
 MEMBERS = "/var/lib/mailman3/members.txt"
 INSTALL = (
     "apt-get update -qq && "
@@ -50,19 +48,6 @@ NODE_TIMER = (
     "    r.returncode and sys.exit(r.stderr.decode() or r.returncode)\n"
     "print(time.monotonic() - t)\n"
 )
-
-
-def run(cmd, env=None, check=True, stdin=None):
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False, input=stdin)  # noqa: S603
-    if check and proc.returncode:
-        sys.exit(
-            f"command failed ({proc.returncode}): {' '.join(cmd)[:300]}\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-        )
-    return proc
-
-
-def stats(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
 def start(name: str, image: str, members: list[str]) -> str:
@@ -173,10 +158,7 @@ def main() -> None:
             "variants": {label: stats(values) | {"all": values} for label, values in times.items()},
         }
         result["ratio_module_to_cli"] = result["variants"]["module"]["median"] / result["variants"]["cli"]["median"]
-        RESULTS.mkdir(exist_ok=True)
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        out_file = RESULTS / f"mailman_list_scale-{stamp}.json"
-        out_file.write_text(json.dumps(result, indent=2) + "\n")
+        out_file = write_results("mailman_list_scale", result)
         for label, data in result["variants"].items():
             print(f"{label:18} median {data['median']:7.2f} s ({data['min']:.2f}-{data['max']:.2f})")
         print(f"module / cli = {result['ratio_module_to_cli']:.2f}  ({out_file.relative_to(ROOT)})")

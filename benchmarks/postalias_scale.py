@@ -20,23 +20,20 @@ Run from the repository root with the venv on PATH: python3 benchmarks/postalias
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import random
 import re
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _common import run, stamp, stats, write_results
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 PLAYBOOKS = HERE / "postalias"
-RESULTS = HERE / "results"
 ALIASES = "/etc/aliases"
 STOCK = "/root/bench/aliases.stock"
 POSTFIX_INSTALL = (
@@ -53,16 +50,6 @@ NODE_TIMER = (
     "sys.exit(r.stderr.decode() or r.returncode) if r.returncode else print(d)\n"
 )
 PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{3,} (?P<secs>\d+\.\d+)s\s*$")
-
-
-def run(cmd, *, env=None, check=True):
-    """Run a command (list), return CompletedProcess with text output."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)  # noqa: S603
-    if check and proc.returncode:
-        sys.exit(
-            f"command failed ({proc.returncode}): {' '.join(cmd)[:300]}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
-        )
-    return proc
 
 
 class Container:
@@ -127,13 +114,6 @@ def playbook(book, container, varsfile=None, extra_env=None):
             tasks[match["task"].strip()] = float(match["secs"])
     changed = re.search(r"changed=(\d+)", proc.stdout)
     return wall, tasks, int(changed[1]) if changed else None
-
-
-def stats(values):
-    values = [v for v in values if v is not None]
-    if not values:
-        return None
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
 def facts(container):
@@ -260,15 +240,12 @@ class Bench:
                 self.record("lineinfile", size, wall, tasks.get("Apply aliases with a lineinfile loop"))
 
 
-def write_results(args, machine, samples):
+def save(args, machine, samples):
     summary = {f"{v}/{s}": {"wall": stats(e["wall"]), "task": stats(e["task"])} for (v, s), e in samples.items()}
     print(report_markdown(summary, args.sizes, args.lineinfile_sizes, machine, args.runs))
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = Path(args.output) if args.output else RESULTS / f"postalias_scale-{stamp}.json"
     result = {
         "benchmark": "postalias_scale",
-        "date": stamp,
+        "date": stamp(),
         "runs": args.runs,
         "seed": args.seed,
         "sizes": args.sizes,
@@ -280,7 +257,7 @@ def write_results(args, machine, samples):
             for (v, s), e in samples.items()
         },
     }
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    out = write_results("postalias_scale", result, args.output, indent=1)
     print(f"\nresults written to {out}")
 
 
@@ -305,7 +282,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
         if created and not args.keep:
             container.remove()
-    write_results(args, machine, bench.samples)
+    save(args, machine, bench.samples)
 
 
 def med(summary, key, field="wall"):

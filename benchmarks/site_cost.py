@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import re
 import statistics
@@ -32,24 +31,13 @@ import sys
 import time
 from pathlib import Path
 
+from _common import ROOT, run, stats, write_results
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-RESULTS = HERE / "results"
 ROLE_LINE = re.compile(r"^(?P<role>[\w.]+) -{3,} (?P<secs>\d+\.\d+)s\s*$")
 RECAP = re.compile(
     r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unr>\d+)\s+failed=(?P<failed>\d+)"
 )
-
-
-def run(cmd, env=None, check=True):
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)  # noqa: S603
-    if check and proc.returncode:
-        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stdout[-4000:]}{proc.stderr[-2000:]}")
-    return proc
-
-
-def stats(values):
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
 def lab(action: str, env: dict) -> None:
@@ -131,10 +119,7 @@ def main() -> None:
         "noop-nopipe / first": median["noop-nopipe"] / median["first"],
         "noop-nopipe / noop": median["noop-nopipe"] / median["noop"],
     }
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out_file = RESULTS / f"site_cost-{stamp}.json"
-    out_file.write_text(json.dumps(result, indent=2) + "\n")
+    out_file = write_results("site_cost", result)
     for label, data in result["variants"].items():
         w = data["wall"]
         print(f"{label:12} {w['median']:7.1f} s ({w['min']:.1f}-{w['max']:.1f}), {data['tasks']:.0f} tasks")
