@@ -21,6 +21,9 @@ CLUSTER_DISTROS ?= $(firstword $(DISTROS))
 # The check-mode and fault suites (tests/testinfra_faults) of `default` run on
 # these releases only; the main end-to-end suite runs on every release.
 FAULT_DISTROS ?= $(firstword $(DISTROS))
+# Scenarios run in a background thread next to the others (own containers,
+# nothing timed in them); "" runs every scenario in turn.
+BACKGROUND_SCENARIOS ?= modules
 CACHE_DIR ?= $(HOME)/.cache/listserv-mailstack
 
 # The virtualenv lives in the cache, keyed by the requirements, so a fresh
@@ -39,14 +42,22 @@ export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS
+export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS BACKGROUND_SCENARIOS
 
 .PHONY: help lab lab-up lab-destroy deps host-deps venv link images test lint \
         ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
 
-help: ## Show the targets
+help: ## Show the targets and the variables that change them
 	@grep -hE '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{ printf "  make %-14s %s\n", $$1, $$2 }'
+	@echo
+	@echo "Variables (make test VAR=value), current value in brackets:"
+	@echo "  DISTRO                the lab's release [$(DISTRO)]"
+	@echo "  DISTROS               releases the molecule scenarios run on [$(DISTROS)]"
+	@echo "  SCENARIOS             molecule scenarios of make test [$(SCENARIOS)]"
+	@echo "  CLUSTER_DISTROS       releases of the cluster scenario [$(CLUSTER_DISTROS)]"
+	@echo "  FAULT_DISTROS         releases of the check-mode and fault suites [$(FAULT_DISTROS)]"
+	@echo "  BACKGROUND_SCENARIOS  scenarios run in the background, \"\" for none [$(BACKGROUND_SCENARIOS)]"
 
 # --- set-up ----------------------------------------------------------------
 
