@@ -10,6 +10,7 @@ parse and rewrite the addresses (it turns `@hop:user@domain` into `@hop`).
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 
@@ -57,87 +58,67 @@ def session(server: str, helo: str = "client.example", timeout: float = 30) -> s
     return conn
 
 
+@pytest.fixture
+def smtp(server):
+    """An SMTP session from the test runner after EHLO client.example; closed after the test."""
+    with contextlib.closing(session(server)) as conn:
+        yield conn
+
+
 @pytest.mark.parametrize(
     ("sender", "recipient", "helo"), [t[1:] for t in RELAY_TRICKS], ids=[t[0] for t in RELAY_TRICKS]
 )
 def test_relay_trick_is_refused(server, sender, recipient, helo):
-    conn = session(server, helo)
-    try:
+    with contextlib.closing(session(server, helo)) as conn:
         code, text = conn.docmd(f"MAIL FROM:<{sender}>")
         if code == 250:
             code, text = conn.docmd(f"RCPT TO:<{recipient}>")
-        assert 500 <= code < 600, f"RCPT TO:<{recipient}> from <{sender}> answered {code} {text!r}"
-    finally:
-        conn.close()
+    assert 500 <= code < 600, f"RCPT TO:<{recipient}> from <{sender}> answered {code} {text!r}"
 
 
-def test_source_route_to_a_local_address_is_ignored_not_refused(server):
+def test_source_route_to_a_local_address_is_ignored_not_refused(smtp):
     """RFC 5321: a server ignores a source route; a local final address stays deliverable."""
-    conn = session(server)
-    try:
-        assert conn.docmd(f"MAIL FROM:<{OUTSIDE_SENDER}>")[0] == 250
-        code, text = conn.docmd(f"RCPT TO:<@{OUTSIDE}:user1@{MAIL}>")
-        assert code == 250, f"{code} {text!r}"
-    finally:
-        conn.close()
+    assert smtp.docmd(f"MAIL FROM:<{OUTSIDE_SENDER}>")[0] == 250
+    code, text = smtp.docmd(f"RCPT TO:<@{OUTSIDE}:user1@{MAIL}>")
+    assert code == 250, f"{code} {text!r}"
 
 
-def test_no_relay_attempt_left_anything_in_the_queue(server, mail):
+def test_no_relay_attempt_left_anything_in_the_queue(smtp, mail):
     # Once more the plainest trick with a whole message, then the queue.
-    conn = session(server)
-    try:
-        with pytest.raises(smtplib.SMTPRecipientsRefused):
-            conn.sendmail(OUTSIDE_SENDER, [f"victim@{OUTSIDE}"], b"Subject: relay test\r\n\r\nbody\r\n")
-    finally:
-        conn.close()
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        smtp.sendmail(OUTSIDE_SENDER, [f"victim@{OUTSIDE}"], b"Subject: relay test\r\n\r\nbody\r\n")
     queue = mail.check_output("postqueue -j")
     assert OUTSIDE not in queue.lower(), queue
 
 
-def test_auth_refused_without_tls(server):
-    conn = session(server)
-    try:
-        assert "auth" not in conn.esmtp_features
-        code, text = conn.docmd("AUTH", "PLAIN AHVzZXIxAHdyb25n")
-        assert 500 <= code < 600, f"AUTH over plain text answered {code} {text!r}"
-    finally:
-        conn.close()
+def test_auth_refused_without_tls(smtp):
+    assert "auth" not in smtp.esmtp_features
+    code, text = smtp.docmd("AUTH", "PLAIN AHVzZXIxAHdyb25n")
+    assert 500 <= code < 600, f"AUTH over plain text answered {code} {text!r}"
 
 
-def test_auth_offered_only_after_starttls_from_outside(server):
-    conn = session(server)
-    try:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        code, _reply = conn.starttls(context=context)
-        assert code == 220
-        conn.ehlo("client.example")
-        assert "auth" in conn.esmtp_features
-    finally:
-        conn.close()
+def test_auth_offered_only_after_starttls_from_outside(smtp):
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    code, _reply = smtp.starttls(context=context)
+    assert code == 220
+    smtp.ehlo("client.example")
+    assert "auth" in smtp.esmtp_features
 
 
-def test_vrfy_and_expn_give_nothing_away(server):
-    conn = session(server)
-    try:
-        for argument in ("user1", "root", "staff", "postmaster", "nobody"):
-            # VRFY disabled (502 for every name alike); EXPN not implemented by Postfix.
-            code, text = conn.docmd("VRFY", argument)
-            assert code == 502, f"VRFY {argument} answered {code} {text!r}"
-            code, text = conn.docmd("EXPN", argument)
-            assert 500 <= code < 600, f"EXPN {argument} answered {code} {text!r}"
-    finally:
-        conn.close()
+def test_vrfy_and_expn_give_nothing_away(smtp):
+    for argument in ("user1", "root", "staff", "postmaster", "nobody"):
+        # VRFY disabled (502 for every name alike); EXPN not implemented by Postfix.
+        code, text = smtp.docmd("VRFY", argument)
+        assert code == 502, f"VRFY {argument} answered {code} {text!r}"
+        code, text = smtp.docmd("EXPN", argument)
+        assert 500 <= code < 600, f"EXPN {argument} answered {code} {text!r}"
 
 
-def test_unknown_local_and_list_recipients_refused_at_rcpt(server):
+def test_unknown_local_and_list_recipients_refused_at_rcpt(smtp):
     """Refused while the client is connected: no bounce to a forged sender later (backscatter)."""
-    conn = session(server)
-    try:
-        conn.docmd(f"MAIL FROM:<{OUTSIDE_SENDER}>")
-        for recipient in (f"no-such-user@{MAIL}", "no-such-list@lists.example.test", "stranger@backup.example.test"):
-            code, text = conn.docmd(f"RCPT TO:<{recipient}>")
-            assert code == 550, f"{recipient}: {code} {text!r}"
-    finally:
-        conn.close()
+    smtp.docmd(f"MAIL FROM:<{OUTSIDE_SENDER}>")
+    for recipient in (f"no-such-user@{MAIL}", "no-such-list@lists.example.test", "stranger@backup.example.test"):
+        code, text = smtp.docmd(f"RCPT TO:<{recipient}>")
+        assert code == 550, f"{recipient}: {code} {text!r}"
