@@ -78,6 +78,19 @@ def test_mailman_running_with_lmtp_on_loopback(mail):
     assert rest(mail, "GET", "/system/versions")["status"] == 200
 
 
+def test_mailman_start_flushed_postfix_queue(mail):
+    """Each start of mailman3 pulls in the flush unit, which ran and succeeded once Mailman's LMTP
+    server answered (the fault suite shows that it delivers what Postfix deferred)."""
+    wants = mail.check_output("systemctl show -p Wants --value mailman3")
+    assert "listserv-mailstack-mailman-flush.service" in wants.split(), wants
+    unit = "listserv-mailstack-mailman-flush"
+    shown = mail.check_output(f"systemctl show -p Result -p ExecMainStatus -p InactiveExitTimestampMonotonic {unit}")
+    assert "Result=success" in shown and "ExecMainStatus=0" in shown, shown
+    assert "InactiveExitTimestampMonotonic=0" not in shown.split(), f"{unit} never ran: {shown}"
+    log = mail.check_output(f"journalctl --no-pager -u {unit}")
+    assert "mailman-flush-postfix-queue: " in log, log
+
+
 def test_runtime_directory_recreated_at_boot(mail):
     conf = mail.file("/etc/tmpfiles.d/mailman3.conf").content_string
     assert "/run/mailman3" in conf

@@ -10,6 +10,8 @@ traffic (a reconnect, a delivery half done), so that none passes by missing it.
 - Postfix restarted during a burst of 200 posts (the sender reconnects and
   sends again what was not acknowledged, as a sending MTA does);
 - mailman3 restarted while it delivers;
+- list mail deferred by Postfix while mailman3 is stopped goes out as soon
+  as it starts again (the role's flush unit), not at Postfix's next retry;
 - the mail node's container restarted: Postfix, Mailman and the NFS server
   come back, the web node's pages and its view of the export come back, and
   what was queued before is delivered;
@@ -18,6 +20,7 @@ traffic (a reconnect, a delivery half done), so that none passes by missing it.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -142,6 +145,45 @@ def test_mailman_restart_while_it_delivers(mail, web):
     wait_delivered(mail, markers)
     log = mail.check_output("tail -n 400 /var/log/mailman3/mailman.log")
     assert "SHUNTING" not in log
+
+
+def postfix_seconds(value: str) -> int:
+    """A Postfix time value (300s, 5m, 1h, ...) in seconds."""
+    number, unit = re.fullmatch(r"(\d+)([smhdw]?)", value.strip()).groups()
+    return int(number) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+
+
+def deferred_for(mail, recipient: str) -> int:
+    """Messages in Postfix's deferred queue for the recipient."""
+    found = 0
+    for line in mail.check_output("postqueue -j").splitlines():
+        message = json.loads(line)
+        if message["queue_name"] == "deferred" and any(r["address"] == recipient for r in message["recipients"]):
+            found += 1
+    return found
+
+
+def test_list_mail_deferred_while_mailman_is_down_goes_out_when_it_starts(mail, web):
+    """Postfix defers list mail while Mailman's LMTP port is closed; when mailman3 starts, the
+    role's flush unit has Postfix deliver it at once, not at Postfix's next retry."""
+    bound = 120
+    retry = min(
+        postfix_seconds(mail.check_output("postconf -h minimal_backoff_time")),
+        postfix_seconds(mail.check_output("postconf -h queue_run_delay")),
+    )
+    # Without the flush the posts would wait at least `retry` seconds: the bound must be shorter.
+    assert retry > bound + 60, f"Postfix retries deferred mail after {retry} s: the test cannot tell"
+    mail.check_output("systemctl stop mailman3")
+    try:
+        markers = post_burst(web, 3)
+        wait_until("Postfix deferring the posts", lambda: deferred_for(mail, LIST) >= len(markers), timeout=60)
+    finally:
+        since = mail.check_output("date +%s").strip()
+        mail.check_output("systemctl start mailman3")
+    wait_until("the deferred posts delivered", lambda: all(counts(mail, markers).values()), timeout=bound)
+    wait_delivered(mail, markers)
+    journal = mail.check_output(f"journalctl --no-pager -u listserv-mailstack-mailman-flush --since @{since}")
+    assert "asked Postfix to deliver" in journal, journal
 
 
 def test_mail_node_restart(mail, web):
