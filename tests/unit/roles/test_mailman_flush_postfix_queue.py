@@ -34,7 +34,7 @@ def listener(greeting: bytes):
         server.settimeout(0.1)
         while not stop.is_set():
             try:
-                conn, _ = server.accept()
+                conn, _address = server.accept()
             except TimeoutError:
                 continue
             with conn:
