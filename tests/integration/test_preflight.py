@@ -154,6 +154,19 @@ def test_timesync_rejects_bad_input_by_name(tmp_path: Path, variables: dict, nam
             {"mailman_retry_interval": 60},
             "mailman_retry_interval must be a Mailman interval such as 1m, 30s or 0.25s (got 60)",
         ),
+        (
+            {"mailman_max_recipients": 0},
+            "mailman_max_recipients must be a whole number from 1 to Postfix's smtpd_recipient_limit (1000), got 0",
+        ),
+        (
+            {"mailman_max_recipients": 500, "postfix_smtpd_recipient_limit": 100},
+            "mailman_max_recipients must be a whole number from 1 to Postfix's smtpd_recipient_limit (100), got 500",
+        ),
+        # Not a number: the role's argument spec refuses it, naming it.
+        (
+            {"mailman_max_recipients": "lots"},
+            "argument 'mailman_max_recipients' is of type str and we were unable to convert to int",
+        ),
     ],
 )
 def test_mailman_cluster_settings_checked_by_name(tmp_path: Path, variables: dict, named: str) -> None:

@@ -91,6 +91,17 @@ def test_mailman_start_flushed_postfix_queue(mail):
     assert "mailman-flush-postfix-queue: " in log, log
 
 
+def test_posting_pipeline_runs_the_plugins_handlers(mail):
+    """The plugin's duplicate check comes first, and its bulk member-recipients handler
+    stands in for Mailman's (every list post of this suite goes through it)."""
+    out = mail.check_output("runuser -u list -- mailman shell -l %s -r listserv_mailstack_mailman.show_pipeline", LIST)
+    names = out.strip().splitlines()[-1].split(":", 1)[1].split()
+    assert names[0] == "listserv-duplicate-posts", names
+    assert "listserv-member-recipients" in names, names
+    assert "member-recipients" not in names, names
+    assert names[-1] == "to-outgoing", names
+
+
 def test_runtime_directory_recreated_at_boot(mail):
     conf = mail.file("/etc/tmpfiles.d/mailman3.conf").content_string
     assert "/run/mailman3" in conf

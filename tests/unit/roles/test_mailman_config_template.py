@@ -43,14 +43,20 @@ def test_runner_intervals_are_set_on_every_queue_runner(interval, retry):
 
 
 @pytest.mark.parametrize(
-    ("graceful", "window", "plugin"),
-    [(True, 7, True), (False, 7, True), (True, 0, True), (False, 0, False)],
+    ("graceful", "window", "bulk", "plugin"),
+    [
+        (True, 7, True, True),
+        (False, 7, False, True),
+        (True, 0, False, True),
+        (False, 0, True, True),
+        (False, 0, False, False),
+    ],
 )
-def test_the_plugin_is_configured_while_one_of_its_features_is_on(graceful, window, plugin):
+def test_the_plugin_is_configured_while_one_of_its_features_is_on(graceful, window, bulk, plugin):
     cfg = mailman_cfg(
         mailman_graceful_stop=graceful,
         mailman_duplicate_window_days=window,
-        __mailman_plugin_enabled=graceful or window > 0,
+        mailman_bulk_member_recipients=bulk,
     )
     assert cfg.has_section("plugin.listserv_mailstack") is plugin
     if plugin:
@@ -66,3 +72,9 @@ def test_rest_api_and_archiver():
     assert not cfg.has_section("archiver.hyperkitty")
     cfg = mailman_cfg(mailman_hyperkitty_url="https://web.example.org/hyperkitty/")
     assert cfg["archiver.hyperkitty"]["configuration"] == "/etc/mailman3/mailman-hyperkitty.cfg"
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "500"), (1000, "1000"), (10, "10")])
+def test_recipients_per_smtp_transaction(given, expected):
+    cfg = mailman_cfg(**({} if given is None else {"mailman_max_recipients": given}))
+    assert cfg["mta"]["max_recipients"] == expected

@@ -62,16 +62,20 @@ def handler(plugin, tmp_path, monkeypatch):
 
 def test_settings_default_without_a_file(plugin, tmp_path):
     values = plugin["settings"].load(str(tmp_path / "absent.cfg"))
-    assert values == {"graceful_stop": True, "duplicate_window_days": 7.0}
+    assert values == {"graceful_stop": True, "duplicate_window_days": 7.0, "bulk_recipients": True}
     assert plugin["settings"].duplicate_window() == 7 * DAY
+    assert plugin["settings"].bulk_recipients() is True
 
 
 def test_settings_from_the_file_the_role_writes(plugin, tmp_path):
     cfg = tmp_path / "listserv-mailstack.cfg"
-    cfg.write_text("[graceful_stop]\nenabled = no\n\n[duplicate_posts]\nwindow_days = 0.5\n")
+    cfg.write_text(
+        "[graceful_stop]\nenabled = no\n\n[duplicate_posts]\nwindow_days = 0.5\n\n[member_recipients]\nbulk = no\n"
+    )
     values = plugin["settings"].load(str(cfg))
-    assert values == {"graceful_stop": False, "duplicate_window_days": 0.5}
+    assert values == {"graceful_stop": False, "duplicate_window_days": 0.5, "bulk_recipients": False}
     assert plugin["settings"].graceful_stop() is False
+    assert plugin["settings"].bulk_recipients() is False
     assert plugin["settings"].duplicate_window() == 0.5 * DAY
 
 
@@ -81,6 +85,7 @@ def test_settings_from_the_file_the_role_writes(plugin, tmp_path):
         ("[duplicate_posts]\nwindow_days = -1\n", "window_days must not be negative, got -1.0"),
         ("[duplicate_posts]\nwindow_days = seven\n", "could not convert string to float: 'seven'"),
         ("[graceful_stop]\nenabled = perhaps\n", "Not a boolean: perhaps"),
+        ("[member_recipients]\nbulk = sometimes\n", "Not a boolean: sometimes"),
     ],
 )
 def test_bad_settings_are_refused_by_value(plugin, tmp_path, text, error):

@@ -27,6 +27,15 @@ Duplicate posts (``mailman_duplicate_window_days``): the handler in
 ``handlers/duplicates.py``, put first in Mailman's default posting pipeline,
 discards a post whose Message-ID the list already accepted (a copy sent again
 after a lost acknowledgement).
+
+Recipients in bulk (``mailman_bulk_member_recipients``): the handler in
+``handlers/recipients.py`` takes the place of Mailman's ``member-recipients``
+in the posting pipeline; it loads the list's members and their preferences
+with a few queries and then runs Mailman's own handler, which otherwise makes
+about five database queries per member.
+
+``mailman shell -l LIST -r listserv_mailstack_mailman.show_pipeline`` prints
+the handlers a list's posts go through.
 """
 
 from __future__ import annotations
@@ -90,6 +99,25 @@ def add_duplicate_handler(pipeline_class: type, handler: str) -> bool:
     return True
 
 
+def replace_handler(pipeline_class: type, old: str, new: str) -> bool:
+    """Put handler `new` in the place of `old` in `pipeline_class`; False if `old` is not there."""
+    handlers = tuple(pipeline_class._default_handlers)
+    if old not in handlers:
+        return False
+    pipeline_class._default_handlers = tuple(new if name == old else name for name in handlers)
+    return True
+
+
+def show_pipeline(mlist) -> list[str]:
+    """`mailman shell -l LIST -r listserv_mailstack_mailman.show_pipeline`: print the names of
+    the handlers of the list's posting pipeline, in order; returns them."""
+    from mailman.config import config  # noqa: PLC0415 - only inside Mailman
+
+    names = [handler.name for handler in config.pipelines[mlist.posting_pipeline]]
+    print(f"{mlist.posting_pipeline}: {' '.join(names)}")
+    return names
+
+
 def _settings_file(plugin_name: str) -> str | None:
     from mailman.config import config  # noqa: PLC0415 - Mailman is initialising
 
@@ -112,6 +140,7 @@ class _Plugin:
         from mailman.pipelines.builtin import PostingPipeline  # noqa: PLC0415
 
         from listserv_mailstack_mailman import settings  # noqa: PLC0415
+        from listserv_mailstack_mailman.handlers import recipients  # noqa: PLC0415
         from listserv_mailstack_mailman.handlers.duplicates import NAME  # noqa: PLC0415
 
         settings.load(_settings_file(self.name))
@@ -119,6 +148,8 @@ class _Plugin:
             patch_runner(Runner)
         if settings.duplicate_window() > 0:
             add_duplicate_handler(PostingPipeline, NAME)
+        if settings.bulk_recipients():
+            replace_handler(PostingPipeline, recipients.REPLACES, recipients.NAME)
 
     def post_hook(self):
         return None

@@ -7,6 +7,8 @@
     enabled = yes
     [duplicate_posts]
     window_days = 7
+    [member_recipients]
+    bulk = yes
 
 Without a file the defaults below apply.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import configparser
 
-DEFAULTS = {"graceful_stop": True, "duplicate_window_days": 7.0}
+DEFAULTS = {"graceful_stop": True, "duplicate_window_days": 7.0, "bulk_recipients": True}
 _values = dict(DEFAULTS)
 
 
@@ -30,6 +32,9 @@ def load(path: str | None) -> dict:
             if days < 0:
                 raise ValueError(f"{path}: [duplicate_posts] window_days must not be negative, got {days}")
             values["duplicate_window_days"] = days
+            values["bulk_recipients"] = parser.getboolean(
+                "member_recipients", "bulk", fallback=values["bulk_recipients"]
+            )
     _values.clear()
     _values.update(values)
     return dict(values)
@@ -37,6 +42,10 @@ def load(path: str | None) -> dict:
 
 def graceful_stop() -> bool:
     return bool(_values["graceful_stop"])
+
+
+def bulk_recipients() -> bool:
+    return bool(_values["bulk_recipients"])
 
 
 def duplicate_window() -> float:
