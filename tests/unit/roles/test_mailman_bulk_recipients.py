@@ -62,15 +62,22 @@ class Query:
         self.conditions.append(("by", tuple(sorted(values.items()))))
         return self
 
-    def all(self):
-        self.store.queries.append((self.table.__name__, self.conditions))
+    def count(self):
+        self.store.queries.append((f"count {self.table.__name__}", self.conditions))
+        return len(self._rows())
+
+    def _rows(self):
         rows = self.store.tables[self.table.__name__]
         for condition in self.conditions:
             if condition[0] == "by":
                 rows = [r for r in rows if all(getattr(r, k) == v for k, v in condition[1])]
             else:
                 rows = [r for r in rows if r.id in condition[2]]
-        objects = [Row(**row.__dict__) for row in rows]
+        return rows
+
+    def all(self):
+        self.store.queries.append((self.table.__name__, self.conditions))
+        objects = [Row(**row.__dict__) for row in self._rows()]
         self.store.handed_out.extend(weakref.ref(obj) for obj in objects)
         return objects
 
@@ -156,7 +163,14 @@ def test_preload_loads_every_record_the_preference_lookups_reach(mailman):
     assert sorted(u.id for u in users) == [5, 7]
     assert [a.id for a in preferred] == [9150]  # user 7's preferred address; user 5's is loaded already
     assert sorted(p.id for p in preferences) == [390, 550, 605, 607, 30000, 30001, 30002, 50000, 50001, 50002]
-    assert [table for table, _conditions in store.queries] == ["Member", "Address", "User", "Address", "Preferences"]
+    assert [table for table, _conditions in store.queries] == [
+        "count Member",
+        "Member",
+        "Address",
+        "User",
+        "Address",
+        "Preferences",
+    ]
 
 
 def test_preload_queries_in_chunks_that_sqlite_accepts(mailman):
@@ -166,7 +180,7 @@ def test_preload_queries_in_chunks_that_sqlite_accepts(mailman):
     assert max(sizes) <= 500
     # 1,235 members: addresses 3 chunks, users 1, preferred 1, preferences (2,472 ids) 5.
     assert [table for table, _c in store.queries].count("Address") == 4
-    assert len(store.queries) == 1 + 3 + 1 + 1 + 5
+    assert len(store.queries) == 1 + 1 + 3 + 1 + 1 + 5
 
 
 def test_process_keeps_the_loaded_rows_alive_while_mailmans_handler_runs(mailman):
@@ -212,3 +226,15 @@ def test_the_bulk_handler_takes_the_place_of_mailmans_in_the_posting_pipeline(mo
     assert PostingPipeline._default_handlers == ("validate-authenticity", "listserv-member-recipients", "to-outgoing")
     assert plugin.replace_handler(PostingPipeline, "member-recipients", "listserv-member-recipients") is False
     assert PostingPipeline._default_handlers == ("validate-authenticity", "listserv-member-recipients", "to-outgoing")
+
+
+def test_a_list_above_the_limit_is_left_to_mailmans_handler(mailman, monkeypatch):
+    monkeypatch.setattr(mailman.recipients, "BULK_LIMIT", 40)
+    store = Store(tables(50))
+    assert mailman.recipients.preload(store, "team.example.org") == []
+    assert [table for table, _conditions in store.queries] == ["count Member"]
+    mailman.config.db.store = store
+    msgdata = {}
+    mailman.recipients.BulkMemberRecipients().process(types.SimpleNamespace(list_id="team.example.org"), None, msgdata)
+    assert msgdata["recipients"] == {"from-mailman@example.org"}
+    assert store.handed_out == []

@@ -13,6 +13,10 @@ their preferences with one query per table (in chunks), keeps them referenced
 while Mailman's handler runs, and then runs Mailman's handler unchanged: the
 lazy loads are then answered from the session's identity map instead of the
 database. The recipients, and the rules that choose them, are Mailman's own.
+
+The loaded rows stay in memory while Mailman's handler runs (a few objects
+per member); a list with more than BULK_LIMIT members is left to Mailman's
+handler alone, which holds fewer at a time.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ NAME = "listserv-member-recipients"
 REPLACES = "member-recipients"
 # SQLite allows at most 999 bound parameters in a statement before 3.32.
 CHUNK = 500
+# Above this many members the preload's memory (some tens of MB) is not spent.
+BULK_LIMIT = 10000
 
 
 def by_ids(store, model, ids) -> list:
@@ -51,7 +57,10 @@ def by_ids(store, model, ids) -> list:
 def preload(store, list_id) -> list:
     """Load the list's members and the records their preference lookups reach; returns them all
     (the session's identity map holds objects only while something references them)."""
-    members = store.query(Member).filter_by(list_id=list_id, role=MemberRole.member).all()
+    query = store.query(Member).filter_by(list_id=list_id, role=MemberRole.member)
+    if query.count() > BULK_LIMIT:
+        return []
+    members = query.all()
     addresses = by_ids(store, Address, {m.address_id for m in members})
     users = by_ids(store, User, {m.user_id for m in members} | {a.user_id for a in addresses})
     # Members subscribed as a user deliver to the user's preferred address.
