@@ -213,21 +213,6 @@ def test_the_handler_module_exports_only_the_handler(mailman):
     assert mailman.recipients.BulkMemberRecipients.name == "listserv-member-recipients"
 
 
-def test_the_bulk_handler_takes_the_place_of_mailmans_in_the_posting_pipeline(monkeypatch):
-    monkeypatch.syspath_prepend(str(FILES))
-    import importlib  # noqa: PLC0415
-
-    plugin = importlib.import_module("listserv_mailstack_mailman")
-
-    class PostingPipeline:
-        _default_handlers = ("validate-authenticity", "member-recipients", "to-outgoing")
-
-    assert plugin.replace_handler(PostingPipeline, "member-recipients", "listserv-member-recipients") is True
-    assert PostingPipeline._default_handlers == ("validate-authenticity", "listserv-member-recipients", "to-outgoing")
-    assert plugin.replace_handler(PostingPipeline, "member-recipients", "listserv-member-recipients") is False
-    assert PostingPipeline._default_handlers == ("validate-authenticity", "listserv-member-recipients", "to-outgoing")
-
-
 def test_a_list_above_the_limit_is_left_to_mailmans_handler(mailman, monkeypatch):
     monkeypatch.setattr(mailman.recipients, "BULK_LIMIT", 40)
     store = Store(tables(50))

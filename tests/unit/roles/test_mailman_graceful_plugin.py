@@ -1,5 +1,5 @@
 """The mailman role's Mailman plugin (roles/mailman/files/listserv_mailstack_mailman):
-its graceful stop of the runners and its place in the posting pipeline.
+its graceful stop of the runners and its handlers' places in the posting pipeline.
 
 A stand-in runner reproduces the part of Mailman's Runner the plugin changes:
 its signal handler raises RunnerInterrupt, and an exception while a message is
@@ -188,3 +188,15 @@ def test_the_duplicate_handler_goes_first_in_the_posting_pipeline_once():
         "mime-delete",
         "to-outgoing",
     )
+
+
+def test_the_bulk_handler_takes_the_place_of_mailmans_member_recipients_once():
+    plugin = load_plugin()
+
+    class PostingPipeline:
+        _default_handlers = ("validate-authenticity", "member-recipients", "to-outgoing")
+
+    assert plugin.replace_handler(PostingPipeline, "member-recipients", "listserv-member-recipients") is True
+    assert PostingPipeline._default_handlers == ("validate-authenticity", "listserv-member-recipients", "to-outgoing")
+    assert plugin.replace_handler(PostingPipeline, "member-recipients", "listserv-member-recipients") is False
+    assert PostingPipeline._default_handlers == ("validate-authenticity", "listserv-member-recipients", "to-outgoing")
