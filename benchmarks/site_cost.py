@@ -13,7 +13,8 @@ then times:
                   copied to the node and run in a second call)
 
 The two no-op variants alternate in order from round to round. Per-role times come from the
-ansible.posix.profile_roles callback. This rebuilds the lab: it removes the containers of `make lab`.
+ansible.posix.profile_roles callback, per-task times (all tasks) from ansible.posix.profile_tasks.
+This rebuilds the lab: it removes the containers of `make lab`.
 
 Run from the repository root with the venv on PATH and CONTAINERS_CONF set (as the Makefile does):
 python3 benchmarks/site_cost.py [--runs 5] [--distro debian13]
@@ -35,8 +36,11 @@ from _common import ROOT, run, stats, write_results
 
 HERE = Path(__file__).resolve().parent
 ROLE_LINE = re.compile(r"^(?P<role>[\w.]+) -{3,} (?P<secs>\d+\.\d+)s\s*$")
+# A line of profile_tasks' recap: "role : task name ------ 1.23s" (tasks outside roles have no "role : ").
+TASK_LINE = re.compile(r"^(?P<task>.*\S) -+ (?P<secs>\d+\.\d+)s\s*$")
 RECAP = re.compile(
     r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unr>\d+)\s+failed=(?P<failed>\d+)"
+    r"\s+skipped=(?P<skipped>\d+)"
 )
 
 
@@ -53,14 +57,23 @@ def site(env: dict) -> dict:
     out = run(["ansible-playbook", "-i", "inventories/lab", "playbooks/site.yml"], env=env).stdout
     wall = time.monotonic() - started
     recap = {m["host"]: m.groupdict() for m in map(RECAP.match, out.splitlines()) if m}
-    roles = {m["role"]: float(m["secs"]) for m in map(ROLE_LINE.match, out.splitlines()) if m}
+    # profile_roles prints "ROLES RECAP", then profile_tasks "TASKS RECAP".
+    before, _, task_recap = out.partition("TASKS RECAP")
+    roles = {m["role"]: float(m["secs"]) for m in map(ROLE_LINE.match, before.splitlines()) if m}
+    tasks: dict[str, float] = {}
+    for m in map(TASK_LINE.match, task_recap.splitlines()):
+        if m:
+            # The same name can occur in several plays (one per host group): add them up.
+            tasks[m["task"]] = tasks.get(m["task"], 0.0) + float(m["secs"])
     if not recap or any(int(r["failed"]) or int(r["unr"]) for r in recap.values()):
         sys.exit(f"site.yml failed:\n{out[-4000:]}")
     return {
         "wall": wall,
         "changed": sum(int(r["changed"]) for r in recap.values()),
         "tasks": sum(int(r["ok"]) for r in recap.values()),
+        "skipped": sum(int(r["skipped"]) for r in recap.values()),
         "roles": roles,
+        "task_times": tasks,
     }
 
 
@@ -73,7 +86,10 @@ def main() -> None:
     base = {
         **os.environ,
         "DISTRO": args.distro,
-        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_roles",
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_roles,ansible.posix.profile_tasks",
+        # Every task's time, in playbook order (the default is the 20 longest).
+        "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all",
+        "PROFILE_TASKS_SORT_ORDER": "none",
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
     }
@@ -98,6 +114,7 @@ def main() -> None:
     lab("down", base)
 
     roles = sorted({role for values in samples.values() for s in values for role in s["roles"]})
+    task_names = {task for values in samples.values() for s in values for task in s["task_times"]}
     result = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "distro": args.distro,
@@ -108,7 +125,15 @@ def main() -> None:
                 "wall_samples": [s["wall"] for s in values],
                 "tasks": statistics.median(s["tasks"] for s in values),
                 "changed": [s["changed"] for s in values],
+                "skipped": statistics.median(s["skipped"] for s in values),
                 "roles": {r: stats([s["roles"].get(r, 0.0) for s in values]) for r in roles},
+                # Median per task over the rounds, longest first.
+                "task_times": dict(
+                    sorted(
+                        ((t, statistics.median(s["task_times"].get(t, 0.0) for s in values)) for t in task_names),
+                        key=lambda item: -item[1],
+                    )
+                ),
             }
             for label, values in samples.items()
         },
@@ -122,9 +147,14 @@ def main() -> None:
     out_file = write_results("site_cost", result)
     for label, data in result["variants"].items():
         w = data["wall"]
-        print(f"{label:12} {w['median']:7.1f} s ({w['min']:.1f}-{w['max']:.1f}), {data['tasks']:.0f} tasks")
+        print(
+            f"{label:12} {w['median']:7.1f} s ({w['min']:.1f}-{w['max']:.1f}),"
+            f" {data['tasks']:.0f} tasks ok, {data['skipped']:.0f} skipped"
+        )
         for role, r in data["roles"].items():
             print(f"    {role:40} {r['median']:7.1f} s")
+        for task, secs in list(data["task_times"].items())[:15]:
+            print(f"      {task[:70]:70} {secs:6.2f} s")
     for label, ratio in result["ratios"].items():
         print(f"{label:22} {ratio:.2f}")
     print(out_file.relative_to(ROOT))
