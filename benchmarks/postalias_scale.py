@@ -8,6 +8,9 @@ hits all of them alike):
 
 - module:       ansible-playbook with one postalias task applying N aliases to the stock /etc/aliases
 - module-noop:  the same playbook again on the result (nothing to change)
+- src:          the same aliases as a file: one playbook that copies it to the node and applies it with the
+                module's src option (task time = copy + module); must give the same /etc/aliases as module
+- src-noop:     the same playbook again
 - raw:          `podman exec <c> postalias hash:/etc/aliases` on the file the module wrote (the floor)
 - node-*:       the same three, timed inside the container (module = its kept AnsiballZ file run by python3),
                 without ansible-playbook and podman exec costs
@@ -97,11 +100,13 @@ def generate(size, seed):
     return aliases
 
 
-def playbook(book, container, varsfile=None, extra_env=None):
+def playbook(book, container, varsfile=None, extra_env=None, extra_vars=None):
     """Wall seconds of one ansible-playbook run, per-task seconds (profile_tasks), changed count."""
     cmd = ["ansible-playbook", "-i", f"{container.name},", "-c", "containers.podman.podman", str(PLAYBOOKS / book)]
     if varsfile:
         cmd += ["-e", f"@{varsfile}"]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
     env = dict(os.environ, ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", ANSIBLE_NOCOLOR="1")
     env.update(extra_env or {})
     start = time.monotonic()
@@ -116,7 +121,7 @@ def playbook(book, container, varsfile=None, extra_env=None):
     return wall, tasks, int(changed[1]) if changed else None
 
 
-def facts(container):
+def facts(container, shared):
     def first_line(cmd):
         proc = run(cmd, check=False)
         return (proc.stdout or proc.stderr).strip().splitlines()[0] if (proc.stdout or proc.stderr) else "?"
@@ -139,7 +144,7 @@ def facts(container):
         "container_debian": node[0],
         "postfix": node[1],
         "container_python": node[2],
-        "shared_machine": True,
+        "shared_machine": shared,
     }
 
 
@@ -165,6 +170,7 @@ def parse_args():
     parser.add_argument("--image", default="localhost/mailstack-base:debian13")
     parser.add_argument("--keep", action="store_true", help="keep the container (reused when it exists)")
     parser.add_argument("--output", help="JSON result file (default benchmarks/results/postalias_scale-<stamp>.json)")
+    parser.add_argument("--shared-machine", action="store_true", help="note that other work ran on the machine")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
     args.lineinfile_sizes = [int(s) for s in args.lineinfile_sizes.split(",") if s]
@@ -173,13 +179,14 @@ def parse_args():
 
 class Bench:
     TASK = "Apply aliases with listserv.mailstack.postalias"
+    SRC_TASKS = ("Copy the alias entries to the node", "Apply aliases with listserv.mailstack.postalias src")
 
     def __init__(self, args, container, tmp):
         self.args = args
         self.container = container
         self.tmp = tmp
         self.samples = {}  # (variant, size) -> {"wall": [...], "task": [...]}
-        self.varsfiles, self.lifiles, self.ansiballz = {}, {}, {}
+        self.varsfiles, self.lifiles, self.ansiballz, self.srcfiles = {}, {}, {}, {}
 
     def record(self, variant, size, wall=None, task=None):
         entry = self.samples.setdefault((variant, size), {"wall": [], "task": []})
@@ -191,7 +198,10 @@ class Bench:
         container = self.container
         for size in self.args.sizes:
             self.varsfiles[size] = self.tmp / f"module-{size}.json"
-            self.varsfiles[size].write_text(json.dumps({"bench_aliases": generate(size, self.args.seed)}))
+            aliases = generate(size, self.args.seed)
+            self.varsfiles[size].write_text(json.dumps({"bench_aliases": aliases}))
+            self.srcfiles[size] = self.tmp / f"aliases-{size}.src"
+            self.srcfiles[size].write_text("".join(f"{k}: {', '.join(v)}\n" for k, v in aliases.items()))
             container.reset()
             container.sh("rm -rf /root/.ansible/tmp/ansible-tmp-*")
             playbook("module.yml", container, self.varsfiles[size], {"ANSIBLE_KEEP_REMOTE_FILES": "1"})
@@ -218,6 +228,7 @@ class Bench:
             count = int(container.sh(f"postalias -s hash:{ALIASES} | wc -l"))
             if count < size:
                 sys.exit(f"database has {count} entries, expected at least {size}")
+        by_aliases = container.sh(f"sha256sum < {ALIASES}")
         # The floor: postalias on the file the module just wrote.
         start = time.monotonic()
         run(["podman", "exec", container.name, "postalias", f"hash:{ALIASES}"])
@@ -226,6 +237,22 @@ class Bench:
         self.record("node-module-noop", size, container.node_time("python3", self.ansiballz[size]))
         container.reset()
         self.record("node-module", size, container.node_time("python3", self.ansiballz[size]))
+        self.src_round(size, by_aliases)
+
+    def src_round(self, size, by_aliases):
+        container = self.container
+        container.reset()
+        container.sh("rm -f /root/bench/aliases.src")
+        for variant, want in (("src", 2), ("src-noop", 0)):
+            wall, tasks, changed = playbook(
+                "module_src.yml", container, extra_vars={"bench_src": str(self.srcfiles[size])}
+            )
+            if changed != want:
+                sys.exit(f"{variant} {size}: changed={changed}, expected {want}")
+            task = sum(tasks[name] for name in self.SRC_TASKS) if all(n in tasks for n in self.SRC_TASKS) else None
+            self.record(variant, size, wall, task)
+        if container.sh(f"sha256sum < {ALIASES}") != by_aliases:
+            sys.exit(f"src {size}: /etc/aliases differs from the one the aliases option gave")
 
     def rounds(self):
         for rnd in range(1, self.args.runs + 1):
@@ -274,7 +301,7 @@ def main():
             print(f"creating container {container.name} from {container.image} ...", flush=True)
             container.create()
         container.prepare()
-        machine = facts(container)
+        machine = facts(container, args.shared_machine)
         bench = Bench(args, container, tmp)
         bench.prepare()
         bench.rounds()
@@ -294,7 +321,8 @@ def report_markdown(summary, sizes, li_sizes, machine, runs):
     out = [
         f"Machine: {machine['nproc']} CPUs, {machine['mem_gib']} GiB, kernel {machine['kernel']}, "
         f"{machine['ansible_core']}, {machine['podman']}, Postfix {machine['postfix']} "
-        f"(Debian {machine['container_debian']} container); shared with other work. Median of {runs} runs (min-max).",
+        f"(Debian {machine['container_debian']} container)"
+        f"{'; shared with other work' if machine['shared_machine'] else ''}. Median of {runs} runs (min-max).",
         "",
         "| variant | aliases | wall (playbook / podman exec) | task (profile_tasks) | on the node |",
         "|---|---:|---:|---:|---:|",
@@ -307,12 +335,14 @@ def report_markdown(summary, sizes, li_sizes, machine, runs):
         for variant, node, label in (
             ("module", "node-module", "postalias module, apply"),
             ("module-noop", "node-module-noop", "postalias module, no-op re-run"),
+            ("src", None, "copy + postalias module `src`, apply"),
+            ("src-noop", None, "copy + postalias module `src`, no-op re-run"),
             ("raw", "node-raw", "raw `postalias` (floor)"),
         ):
             entry = summary[f"{variant}/{size}"]
             out.append(
                 f"| {label} | {size:,} | {fmt(entry['wall'])} | {fmt(entry['task'])} | "
-                f"{fmt(summary[f'{node}/{size}']['wall'])} |"
+                f"{fmt(summary[f'{node}/{size}']['wall']) if node else '-'} |"
             )
     for size in li_sizes:
         entry = summary[f"lineinfile/{size}"]
@@ -324,6 +354,11 @@ def report_markdown(summary, sizes, li_sizes, machine, runs):
         out.append(f"| module playbook / raw postalias (podman exec) | {size:,} | {mod / raw:.1f}x |")
         nmod, nraw = med(summary, f"node-module/{size}"), med(summary, f"node-raw/{size}")
         out.append(f"| module on node / postalias on node | {size:,} | {nmod / nraw:.1f}x |")
+        src = med(summary, f"src/{size}")
+        out.append(f"| copy + module `src` playbook / raw postalias (podman exec) | {size:,} | {src / raw:.1f}x |")
+        out.append(f"| module `aliases` playbook / copy + module `src` playbook | {size:,} | {mod / src:.2f}x |")
+        srcnoop, modnoop = med(summary, f"src-noop/{size}"), med(summary, f"module-noop/{size}")
+        out.append(f"| no-op: module `aliases` / copy + module `src` | {size:,} | {modnoop / srcnoop:.2f}x |")
     over = med(summary, "overhead/0")
     for lsize in li_sizes:
         li = med(summary, f"lineinfile/{lsize}")

@@ -242,6 +242,38 @@ def parse(text):
     return blocks
 
 
+def read_entries(text, source="the file"):
+    """{name: [recipient tokens]} of the entries of an aliases(5) text, in file order.
+
+    For input files (the module's src): comments and blank lines are skipped;
+    a line that is no name:value entry, a stray continuation line and a name
+    given twice (compared as Postfix does, case-insensitively) are refused with
+    AliasError naming the line. The recipients are returned as written, for
+    check_aliases().
+    """
+    entries = {}
+    first = {}
+    line_number = 1
+    for block in parse(text):
+        here = line_number
+        line_number += len(block.lines)
+        if block.name is None:
+            for offset, (line, cls) in enumerate(zip(block.lines, block.classes, strict=True)):
+                if cls in (HEAD, CONTINUATION):
+                    kind = "not a name: recipients entry" if cls == HEAD else "a continuation line without an entry"
+                    shown = show_long(line.rstrip("\n"))
+                    raise AliasError(f"{source}, line {here + offset}: {kind}: {shown}")
+            continue
+        if block.key in first:
+            line, name = first[block.key]
+            raise AliasError(
+                f"{source}, line {here}: alias {show(block.name)} is given twice (line {line}: {show(name)})"
+            )
+        first[block.key] = (here, block.name)
+        entries[block.name] = split_recipients(block.value)
+    return entries
+
+
 def split_recipients(value):
     """Recipient tokens of an entry's value: split on commas outside double quotes."""
     if '"' not in value and "\\" not in value:

@@ -480,3 +480,28 @@ def test_100k_aliases_in_linear_time():
     assert len(result.added) == 10_000
     assert len(result.removed) == 50_000
     assert elapsed < 5, elapsed
+
+
+def test_read_entries_keeps_order_and_joins_continuations():
+    text = '# c\npostmaster: root\n\nops: a@x,\n  b@x,\n# between\n  c@x\nrun: "|/bin/x y"\n'
+    assert al.read_entries(text) == {"postmaster": ["root"], "ops": ["a@x", "b@x", "c@x"], "run": ['"|/bin/x y"']}
+
+
+def test_read_entries_of_nothing():
+    assert al.read_entries("") == {}
+    assert al.read_entries("# only a comment\n\n") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: b\nno colon here\n", 'src, line 2: not a name: recipients entry: "no colon here"'),
+        ("\tindented: x\n", 'src, line 1: a continuation line without an entry: "\\tindented: x"'),
+        ("a: b\nb: c\n\nA: d\n", 'src, line 4: alias "A" is given twice (line 1: "a")'),
+        (": nameless\n", 'src, line 1: not a name: recipients entry: ": nameless"'),
+    ],
+)
+def test_read_entries_errors_name_the_line(text, message):
+    with pytest.raises(al.AliasError) as raised:
+        al.read_entries(text, "src")
+    assert str(raised.value) == message
