@@ -12,6 +12,8 @@ loopback). Variants, side by side in round-robin rounds:
 - cli:          `mailman create` then `mailman addmembers FILE` for a new list (the obvious alternative),
                 each through podman exec
 - cli-node:     the same two commands timed inside the container (no podman exec cost)
+- rest-roster-node: inside the container, the one REST call of the no-op that grows with the roster
+                (`GET .../roster/member`, all N members), to split the no-op between Mailman and the module
 
 Run from the repository root with the venv on PATH: python3 benchmarks/mailman_list_scale.py [--runs 5]
 """
@@ -47,6 +49,17 @@ NODE_TIMER = (
     "    r = subprocess.run(cmd.split(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
     "    r.returncode and sys.exit(r.stderr.decode() or r.returncode)\n"
     "print(time.monotonic() - t)\n"
+)
+
+
+# Times one GET of a list's member roster inside the container; prints seconds and the member count.
+ROSTER_TIMER = (
+    "import base64, json, sys, time, urllib.request\n"
+    "req = urllib.request.Request(f'http://127.0.0.1:8001/3.1/lists/{sys.argv[2]}/roster/member')\n"
+    "req.add_header('Authorization', 'Basic ' + base64.b64encode(sys.argv[1].encode()).decode())\n"
+    "t = time.monotonic()\n"
+    "body = json.load(urllib.request.urlopen(req, timeout=120))\n"
+    "print(time.monotonic() - t, len(body.get('entries', [])))\n"
 )
 
 
@@ -105,6 +118,7 @@ def main() -> None:
             "module-noop-task": [],
             "cli": [],
             "cli-node": [],
+            "rest-roster-node": [],
         }
         with tempfile.TemporaryDirectory() as tmp:
             for rnd in range(args.runs):
@@ -123,6 +137,12 @@ def main() -> None:
                         sys.exit(f"{label}: expected changed={want}:\n{out[-2000:]}")
                     task = [float(m["secs"]) for m in map(PROFILE_LINE.match, out.splitlines()) if m]
                     times[f"{label}-task"].append(max(task))
+                list_id = mlist.replace("@", ".")
+                timer = ["podman", "exec", name, "python3", "-c", ROSTER_TIMER, f"restadmin:{password}", list_id]
+                seconds, count = run(timer).stdout.split()
+                if int(count) != args.members:
+                    sys.exit(f"roster of {mlist}: {count} members, not {args.members}")
+                times["rest-roster-node"].append(float(seconds))
                 cli_list = f"cli{rnd}@lists.example.org"
                 started = time.monotonic()
                 mailman(name, "create", cli_list)

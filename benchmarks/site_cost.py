@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import re
 import statistics
@@ -42,6 +43,41 @@ RECAP = re.compile(
     r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unr>\d+)\s+failed=(?P<failed>\d+)"
     r"\s+skipped=(?P<skipped>\d+)"
 )
+
+
+def task_file(task: str) -> str:
+    """The task file that defines a task of profile_tasks' recap ("role : name"): roles/<role>/tasks/<file>;
+    "roles/<role>/tasks/?" when the name is not found (a templated name), "playbook" outside roles."""
+    role, sep, name = task.partition(" : ")
+    if not sep:
+        return "playbook"
+    role = role.rsplit(".", 1)[-1]
+    # main.yml last: its include tasks often carry the name of the task they include.
+    for path in sorted((ROOT / "roles" / role / "tasks").glob("*.yml"), key=lambda p: (p.name == "main.yml", p.name)):
+        for line in path.read_text().splitlines():
+            text = line.strip()
+            if text.startswith("- name:") and text[len("- name:") :].strip().strip("\"'") == name:
+                return str(path.relative_to(ROOT))
+    return f"roles/{role}/tasks/?"
+
+
+def by_file(task_times: dict[str, float]) -> dict[str, float]:
+    """Seconds per task file, longest first."""
+    files: dict[str, float] = {}
+    for task, secs in task_times.items():
+        files[task_file(task)] = files.get(task_file(task), 0.0) + secs
+    return dict(sorted(files.items(), key=lambda item: -item[1]))
+
+
+def summarise(path: Path) -> None:
+    """Add the seconds per task file to an existing results file and print them."""
+    result = json.loads(path.read_text())
+    for label, data in result["variants"].items():
+        data["task_files"] = {f: round(secs, 2) for f, secs in by_file(data["task_times"]).items()}
+        print(f"{label}:")
+        for name, secs in data["task_files"].items():
+            print(f"    {name:55} {secs:7.1f} s")
+    path.write_text(json.dumps(result, indent=2) + "\n")
 
 
 def lab(action: str, env: dict) -> None:
@@ -81,7 +117,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--distro", default="debian13")
+    parser.add_argument("--summarise", type=Path, help="only add the seconds per task file to this results file")
     args = parser.parse_args()
+    if args.summarise:
+        summarise(args.summarise)
+        return
 
     base = {
         **os.environ,
@@ -144,6 +184,8 @@ def main() -> None:
         "noop-nopipe / first": median["noop-nopipe"] / median["first"],
         "noop-nopipe / noop": median["noop-nopipe"] / median["noop"],
     }
+    for data in result["variants"].values():
+        data["task_files"] = {f: round(secs, 2) for f, secs in by_file(data["task_times"]).items()}
     out_file = write_results("site_cost", result)
     for label, data in result["variants"].items():
         w = data["wall"]
