@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from ansible_collections.listserv.mailstack.plugins.module_utils import aliases as al
@@ -464,22 +463,23 @@ def test_show(value, shown):
     assert al.show(value) == shown
 
 
-# --- speed -------------------------------------------------------------------------
+# --- size --------------------------------------------------------------------------
 
 
-def test_100k_aliases_in_linear_time():
-    """Parse, check and edit with 100,000 entries well within a second or two."""
+def test_100k_aliases_in_one_edit():
+    """Parse, check and edit with 100,000 entries (its speed is measured in benchmarks/, not asserted here)."""
     text = "".join(f"user{i}: old{i}@example.org\n" for i in range(100_000))
     wanted = {f"user{i}": [f"new{i}@example.org"] for i in range(0, 100_000, 2)}
     wanted.update({f"fresh{i}": ["x@example.org"] for i in range(10_000)})
-    start = time.perf_counter()
     checked = al.check_aliases(wanted)
     result = al.edit(text, checked, exclusive=True)
-    elapsed = time.perf_counter() - start
     assert len(result.updated) == 50_000
     assert len(result.added) == 10_000
     assert len(result.removed) == 50_000
-    assert elapsed < 5, elapsed
+    lines = result.text.splitlines()
+    assert len(lines) == 60_000
+    assert lines[0] == "user0: new0@example.org"
+    assert lines[-1] == "fresh9999: x@example.org"
 
 
 def test_read_entries_keeps_order_and_joins_continuations():
