@@ -16,7 +16,7 @@ import copy
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from ansible.module_utils import basic
@@ -68,6 +68,26 @@ def default_config(fqdn):
     }
 
 
+# The fields of Mailman 3.3's member resource (mailman.rest.members._MemberBase.all_fields).
+MEMBER_FIELDS = (
+    "address",
+    "bounce_score",
+    "last_bounce_received",
+    "last_warning_sent",
+    "total_warnings_sent",
+    "delivery_mode",
+    "email",
+    "list_id",
+    "subscription_mode",
+    "role",
+    "user",
+    "moderation_action",
+    "display_name",
+    "self_link",
+    "member_id",
+)
+
+
 class FakeMailman:
     def __init__(self):
         self.domains = set()
@@ -78,6 +98,9 @@ class FakeMailman:
         # Roles whose POST /members answers 202 (pending) instead of 201.
         self.pending_roles = set()
         self.lock = threading.Lock()
+        self.query = {}
+        # (role, fields asked for) of every roster GET.
+        self.roster_fields = []
 
     # -- model helpers for tests
 
@@ -144,7 +167,8 @@ class FakeMailman:
 
     # -- request handling: (status, body or None)
 
-    def handle(self, method, path, body):
+    def handle(self, method, path, body, query=None):
+        self.query = query or {}
         parts = [unquote(part) for part in path.strip("/").split("/")]
         if parts[:1] != ["3.1"]:
             return 404, {"title": "404 Not Found"}
@@ -236,6 +260,14 @@ class FakeMailman:
         elif len(rest) == 2 and rest[0] == "roster" and method == "GET":
             role = rest[1]
             entries = [dict(m) for m in mlist["members"] if m["role"] == role]
+            # Like Mailman: ?fields=... gives only those fields, and leaves out those that are None.
+            fields = self.query.get("fields")
+            if fields:
+                unknown = [name for name in fields if name not in MEMBER_FIELDS]
+                if unknown:
+                    return 400, _error(400, f'Unknown field "{unknown[0]}" for Member resource.')
+                entries = [{k: m[k] for k in fields if m.get(k) is not None} for m in entries]
+            self.roster_fields.append((role, tuple(fields or ())))
             return 200, _collection(entries)
         elif rest == ["held"] and method == "GET":
             return 200, _collection([dict(h) for _k, h in sorted(mlist["held"].items())])
@@ -319,13 +351,14 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
         path = urlsplit(self.path).path
+        query = parse_qs(urlsplit(self.path).query)
         with fake.lock:
             fake.log.append((self.command, path, body))
             expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
             if self.headers.get("Authorization") != expected:
                 status, answer = 401, _error(401, "REST API authorization failed")
             else:
-                status, answer = fake.handle(self.command, path, body)
+                status, answer = fake.handle(self.command, path, body, query)
         data = json.dumps(answer).encode() if answer is not None else b""
         self.send_response(status)
         if data:
@@ -939,6 +972,27 @@ def test_delivery_mode_of_an_existing_member_is_updated(demo):
     assert demo.writes == [("PATCH", "/3.1/members/m3", {"delivery_mode": "plaintext_digests"})]
 
 
+def test_rosters_are_read_with_only_the_fields_the_module_uses(demo):
+    run(demo, {"name": LIST, "owners": ["owner@example.org"], "members": ["alice@example.org"]})
+    assert demo.roster_fields == [("owner", ("email", "member_id")), ("member", ("email", "member_id"))]
+
+
+def test_delivery_mode_is_read_only_when_an_entry_sets_one(demo):
+    result = run(demo, {"name": LIST, "members": ["alice@example.org", {"email": "bob@example.org"}]})
+    assert result["changed"] is False
+    run(demo, {"name": LIST, "members": [{"email": "bob@example.org", "delivery_mode": "regular"}]})
+    assert demo.roster_fields == [
+        ("member", ("email", "member_id")),
+        ("member", ("email", "member_id", "delivery_mode")),
+    ]
+
+
+def test_a_member_with_the_wanted_delivery_mode_is_not_updated(demo):
+    result = run(demo, {"name": LIST, "members": [{"email": "bob@example.org", "delivery_mode": "regular"}]})
+    assert result["changed"] is False
+    assert demo.writes == []
+
+
 def test_pre_flags_are_passed_and_pending_is_reported(demo):
     demo.pending_roles.add("member")
     result = run(demo, {"name": LIST, "members": ["new@example.org"], "pre_verified": False, "pre_approved": False})
@@ -1022,6 +1076,12 @@ def test_accept_sender_for_a_member_sets_the_members_action(demo):
     assert result["changed"] is True
     assert demo.member(LIST, "alice@example.org", "member")["moderation_action"] == "accept"
     assert demo.member(LIST, "alice@example.org", "nonmember") is None
+    assert ("member", ("email", "member_id", "moderation_action")) in demo.roster_fields
+    again = run(
+        demo,
+        {"name": LIST, "held_messages": [{"sender": "alice@example.org", "action": "accept", "accept_sender": True}]},
+    )
+    assert again["senders_accepted"] == []
 
 
 def test_held_check_mode_writes_nothing(demo):
