@@ -12,8 +12,11 @@ loopback). Variants, side by side in round-robin rounds:
 - cli:          `mailman create` then `mailman addmembers FILE` for a new list (the obvious alternative),
                 each through podman exec
 - cli-node:     the same two commands timed inside the container (no podman exec cost)
-- rest-roster-node: inside the container, the one REST call of the no-op that grows with the roster
-                (`GET .../roster/member`, all N members), to split the no-op between Mailman and the module
+- rest-roster-*: inside the container, the one REST call of the no-op that grows with the roster
+                (`GET .../roster/member`, all N members), to split the no-op between Mailman and the module:
+                rest-roster-all with every field (what the module asked for before), rest-roster-module with
+                the fields the module asks for now (email, member_id), rest-roster-mode with delivery_mode too
+                (asked for when a wanted member sets one)
 
 Run from the repository root with the venv on PATH: python3 benchmarks/mailman_list_scale.py [--runs 5]
 """
@@ -52,15 +55,21 @@ NODE_TIMER = (
 )
 
 
-# Times one GET of a list's member roster inside the container; prints seconds and the member count.
+# Times one GET of a list's member roster inside the container (argv: credentials, list id, query);
+# prints seconds and the member count.
 ROSTER_TIMER = (
     "import base64, json, sys, time, urllib.request\n"
-    "req = urllib.request.Request(f'http://127.0.0.1:8001/3.1/lists/{sys.argv[2]}/roster/member')\n"
+    "req = urllib.request.Request(f'http://127.0.0.1:8001/3.1/lists/{sys.argv[2]}/roster/member{sys.argv[3]}')\n"
     "req.add_header('Authorization', 'Basic ' + base64.b64encode(sys.argv[1].encode()).decode())\n"
     "t = time.monotonic()\n"
     "body = json.load(urllib.request.urlopen(req, timeout=120))\n"
     "print(time.monotonic() - t, len(body.get('entries', [])))\n"
 )
+ROSTER_QUERIES = {
+    "rest-roster-all": "",
+    "rest-roster-module": "?fields=email&fields=member_id",
+    "rest-roster-mode": "?fields=email&fields=member_id&fields=delivery_mode",
+}
 
 
 def start(name: str, image: str, members: list[str]) -> str:
@@ -118,7 +127,7 @@ def main() -> None:
             "module-noop-task": [],
             "cli": [],
             "cli-node": [],
-            "rest-roster-node": [],
+            **{label: [] for label in ROSTER_QUERIES},
         }
         with tempfile.TemporaryDirectory() as tmp:
             for rnd in range(args.runs):
@@ -138,11 +147,12 @@ def main() -> None:
                     task = [float(m["secs"]) for m in map(PROFILE_LINE.match, out.splitlines()) if m]
                     times[f"{label}-task"].append(max(task))
                 list_id = mlist.replace("@", ".")
-                timer = ["podman", "exec", name, "python3", "-c", ROSTER_TIMER, f"restadmin:{password}", list_id]
-                seconds, count = run(timer).stdout.split()
-                if int(count) != args.members:
-                    sys.exit(f"roster of {mlist}: {count} members, not {args.members}")
-                times["rest-roster-node"].append(float(seconds))
+                for label, query in ROSTER_QUERIES.items():
+                    timer = ["podman", "exec", name, "python3", "-c", ROSTER_TIMER, f"restadmin:{password}", list_id]
+                    seconds, count = run([*timer, query]).stdout.split()
+                    if int(count) != args.members:
+                        sys.exit(f"roster of {mlist}: {count} members, not {args.members}")
+                    times[label].append(float(seconds))
                 cli_list = f"cli{rnd}@lists.example.org"
                 started = time.monotonic()
                 mailman(name, "create", cli_list)
