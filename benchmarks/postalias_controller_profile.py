@@ -60,7 +60,7 @@ def buckets(raw: Path) -> dict[str, float]:
     """Share of the samples per bucket (py-spy's raw format: one stack per line, then its count)."""
     counts: collections.Counter = collections.Counter()
     for line in raw.read_text().splitlines():
-        stack, _, number = line.rpartition(" ")
+        stack, number = line.rsplit(" ", 1)
         frames = stack.split(";")
         processes = [frame for frame in frames if frame.startswith("process ")]
         if processes and "ansible-playbook" not in processes[-1]:

@@ -94,7 +94,9 @@ def site(env: dict) -> dict:
     wall = time.monotonic() - started
     recap = {m["host"]: m.groupdict() for m in map(RECAP.match, out.splitlines()) if m}
     # profile_roles prints "ROLES RECAP", then profile_tasks "TASKS RECAP".
-    before, _, task_recap = out.partition("TASKS RECAP")
+    before, separator, task_recap = out.partition("TASKS RECAP")
+    if not separator:
+        sys.exit(f"no TASKS RECAP (profile_tasks) in the output of site.yml:\n{out[-2000:]}")
     roles = {m["role"]: float(m["secs"]) for m in map(ROLE_LINE.match, before.splitlines()) if m}
     tasks: dict[str, float] = {}
     for m in map(TASK_LINE.match, task_recap.splitlines()):
