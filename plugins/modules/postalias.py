@@ -64,9 +64,10 @@ options:
       - "Like O(aliases), but the entries are read from this file on the managed node, in aliases(5) format
         (V(name: recipient, ...), continuation lines, comments and blank lines as in the alias file itself; each
         entry's recipients follow the rules of O(recipients))."
-      - For large sets - tens of thousands of aliases - this is much faster than O(aliases), whose mapping Ansible
-        templates, copies to the worker and packs into the module on the controller (see the collection's
-        benchmarks); copy or template the file to the node first.
+      - For large sets this is faster than O(aliases), whose mapping Ansible templates, copies to the worker and
+        packs into the module on the controller - in the collection's benchmarks even at 10,000 aliases and 5x
+        faster at 100,000, copy included. For small sets the extra task to copy the file makes it slower. Copy or
+        template the file to the node first.
       - A line that is not an entry, a continuation line without an entry and a name given twice are refused,
         with the line number. The file is only read.
       - With O(state=absent), the names of its entries are removed. With O(exclusive=true), the file's entries
