@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -14,6 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+# A line of ansible.posix.profile_tasks' list: "role : task name ------ 1.23s" (tasks outside roles have no
+# "role : "; a name longer than the line leaves fewer dashes).
+PROFILE_LINE = re.compile(r"^(?P<task>.*\S) -+ (?P<secs>\d+\.\d+)s\s*$")
 
 
 def run(cmd, *, env=None, check=True, stdin=None):

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, run, stats, write_results
+from _common import PROFILE_LINE, ROOT, run, stats, write_results
 
 HERE = Path(__file__).resolve().parent
 PLAYBOOK = HERE / "mailman_list" / "apply.yml"
@@ -44,7 +44,6 @@ INSTALL = (
     "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix mailman3 >/dev/null && "
     "systemctl restart mailman3"
 )
-PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{3,} (?P<secs>\d+\.\d+)s\s*$")
 NODE_TIMER = (
     "import subprocess, sys, time\n"
     "t = time.monotonic()\n"

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import run, stamp, stats, write_results
+from _common import PROFILE_LINE, run, stamp, stats, write_results
 
 HERE = Path(__file__).resolve().parent
 PLAYBOOKS = HERE / "postalias"
@@ -52,7 +52,6 @@ NODE_TIMER = (
     "d = time.monotonic() - t\n"
     "sys.exit(r.stderr.decode() or r.returncode) if r.returncode else print(d)\n"
 )
-PROFILE_LINE = re.compile(r"^(?P<task>.+?) -{3,} (?P<secs>\d+\.\d+)s\s*$")
 
 
 class Container:

@@ -33,47 +33,49 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, run, stats, write_results
+from _common import PROFILE_LINE, ROOT, run, stats, write_results
 
 HERE = Path(__file__).resolve().parent
 ROLE_LINE = re.compile(r"^(?P<role>[\w.]+) -{3,} (?P<secs>\d+\.\d+)s\s*$")
-# A line of profile_tasks' recap: "role : task name ------ 1.23s" (tasks outside roles have no "role : ").
-TASK_LINE = re.compile(r"^(?P<task>.*\S) -+ (?P<secs>\d+\.\d+)s\s*$")
 RECAP = re.compile(
     r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unr>\d+)\s+failed=(?P<failed>\d+)"
     r"\s+skipped=(?P<skipped>\d+)"
 )
 
 
-def task_file(task: str) -> str:
-    """The task file that defines a task of profile_tasks' recap ("role : name"): roles/<role>/tasks/<file>;
-    "roles/<role>/tasks/?" when the name is not found (a templated name), "playbook" outside roles."""
-    role, sep, name = task.partition(" : ")
-    if not sep:
-        return "playbook"
-    role = role.rsplit(".", 1)[-1]
-    # main.yml last: its include tasks often carry the name of the task they include.
-    for path in sorted((ROOT / "roles" / role / "tasks").glob("*.yml"), key=lambda p: (p.name == "main.yml", p.name)):
+def task_files() -> dict[tuple[str, str], str]:
+    """{(role, task name): roles/<role>/tasks/<file>} of every named task in the roles. A name found in
+    several files of a role keeps the first, main.yml last: its include tasks often carry the name of the
+    task they include."""
+    index: dict[tuple[str, str], str] = {}
+    paths = sorted((ROOT / "roles").glob("*/tasks/*.yml"), key=lambda p: (p.parts[-3], p.name == "main.yml", p.name))
+    for path in paths:
         for line in path.read_text().splitlines():
             text = line.strip()
-            if text.startswith("- name:") and text[len("- name:") :].strip().strip("\"'") == name:
-                return str(path.relative_to(ROOT))
-    return f"roles/{role}/tasks/?"
+            if text.startswith("- name:"):
+                name = text[len("- name:") :].strip().strip("\"'")
+                index.setdefault((path.parts[-3], name), str(path.relative_to(ROOT)))
+    return index
 
 
 def by_file(task_times: dict[str, float]) -> dict[str, float]:
-    """Seconds per task file, longest first."""
+    """Seconds per task file (rounded), longest first: "playbook" for tasks outside roles,
+    "roles/<role>/tasks/?" for a name not found (a templated one)."""
+    index = task_files()
     files: dict[str, float] = {}
     for task, secs in task_times.items():
-        files[task_file(task)] = files.get(task_file(task), 0.0) + secs
-    return dict(sorted(files.items(), key=lambda item: -item[1]))
+        role, sep, name = task.partition(" : ")
+        role = role.rsplit(".", 1)[-1]
+        where = index.get((role, name), f"roles/{role}/tasks/?") if sep else "playbook"
+        files[where] = files.get(where, 0.0) + secs
+    return {f: round(secs, 2) for f, secs in sorted(files.items(), key=lambda item: -item[1])}
 
 
 def summarise(path: Path) -> None:
     """Add the seconds per task file to an existing results file and print them."""
     result = json.loads(path.read_text())
     for label, data in result["variants"].items():
-        data["task_files"] = {f: round(secs, 2) for f, secs in by_file(data["task_times"]).items()}
+        data["task_files"] = by_file(data["task_times"])
         print(f"{label}:")
         for name, secs in data["task_files"].items():
             print(f"    {name:55} {secs:7.1f} s")
@@ -99,7 +101,7 @@ def site(env: dict) -> dict:
         sys.exit(f"no TASKS RECAP (profile_tasks) in the output of site.yml:\n{out[-2000:]}")
     roles = {m["role"]: float(m["secs"]) for m in map(ROLE_LINE.match, before.splitlines()) if m}
     tasks: dict[str, float] = {}
-    for m in map(TASK_LINE.match, task_recap.splitlines()):
+    for m in map(PROFILE_LINE.match, task_recap.splitlines()):
         if m:
             # The same name can occur in several plays (one per host group): add them up.
             tasks[m["task"]] = tasks.get(m["task"], 0.0) + float(m["secs"])
@@ -187,7 +189,7 @@ def main() -> None:
         "noop-nopipe / noop": median["noop-nopipe"] / median["noop"],
     }
     for data in result["variants"].values():
-        data["task_files"] = {f: round(secs, 2) for f, secs in by_file(data["task_times"]).items()}
+        data["task_files"] = by_file(data["task_times"])
     out_file = write_results("site_cost", result)
     for label, data in result["variants"].items():
         w = data["wall"]
