@@ -44,7 +44,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS BACKGROUND_SCENARIOS
 
-.PHONY: help lab lab-up lab-destroy deps host-deps venv link images test lint \
+.PHONY: help lab lab-up lab-destroy deps host-deps venv link images probe apt-cache test lint \
         ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
 
 help: ## Show the targets and the variables that change them
@@ -85,12 +85,18 @@ link:
 
 images: $(DISTROS:%=image-%) ## Build (or reuse) the Debian base images
 
+probe: host-deps ## Measure what this machine gives the lab and the tests (lab/state/capabilities.json)
+	@$(PYTHON) lab/probe.py
+
+apt-cache: host-deps ## Start the package cache the containers share (apt-cacher-ng)
+	@lab/apt-cache.sh start
+
 image-%: host-deps
 	@lab/build-image.sh $*
 
 # --- the lab ---------------------------------------------------------------
 
-lab: deps image-$(DISTRO) ## Build the lab, deploy site.yml and show how to use it
+lab: deps probe apt-cache image-$(DISTRO) ## Build the lab, deploy site.yml and show how to use it
 	DISTRO=$(DISTRO) lab/lab.sh up
 	ansible-playbook site.yml -i inventories/lab
 	@DISTRO=$(DISTRO) lab/lab.sh info
@@ -100,7 +106,7 @@ lab-destroy: host-deps ## Remove the lab's containers, volumes and network
 
 # --- tests -----------------------------------------------------------------
 
-test: deps images lint sanity pytest ## Everything CI runs; ends with pytest's summary
+test: deps probe apt-cache images lint sanity pytest ## Everything CI runs; ends with pytest's summary
 
 lint: ansible-lint yamllint ruff ## ansible-lint, yamllint and ruff
 
@@ -130,7 +136,7 @@ $(SANITY_VENV)/.installed:
 	$(SANITY_VENV)/bin/pip install --quiet "$$(grep -E '^ansible-core==' requirements-dev.txt)"
 	touch $@
 
-pytest: deps images ## Unit, integration and molecule tests in one pytest run
+pytest: deps images apt-cache ## Unit, integration and molecule tests in one pytest run
 	pytest tests/unit tests/integration tests/molecule
 
 unit: deps ## Unit tests only
@@ -139,7 +145,7 @@ unit: deps ## Unit tests only
 integration: deps ## Playbook-level tests on the controller only
 	pytest tests/integration
 
-molecule: deps images ## Molecule scenarios only (SCENARIOS=..., DISTROS=..., CLUSTER_DISTROS=..., FAULT_DISTROS=...)
+molecule: deps images apt-cache ## Molecule scenarios only (SCENARIOS=..., DISTROS=..., CLUSTER_DISTROS=..., FAULT_DISTROS=...)
 	pytest tests/molecule
 
 build: deps ## Build the collection artifact

@@ -50,6 +50,23 @@ for unit in systemd-modules-load.service sys-kernel-config.mount sys-kernel-debu
             run-rpc_pipefs.mount; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
+# Downloads through the host's package cache (port 3143) when it answers (lab/apt-cache.sh),
+# straight from the archive otherwise: apt runs the script for each host it
+# fetches from, and the script prints the proxy or DIRECT.
+install -d "$root/usr/local/lib/mailstack-lab"
+cat >"$root/usr/local/lib/mailstack-lab/apt-proxy" <<'SCRIPT'
+#!/bin/bash
+# The lab's package cache on this container's gateway, when it answers.
+gateway=$(ip -4 route show default 2>/dev/null | awk '{ print $3; exit }')
+if [ -n "$gateway" ] && timeout 1 bash -c "exec 3<>/dev/tcp/$gateway/3143" 2>/dev/null; then
+  echo "http://$gateway:3143"
+else
+  echo DIRECT
+fi
+SCRIPT
+chmod 0755 "$root/usr/local/lib/mailstack-lab/apt-proxy"
+echo 'Acquire::http::Proxy-Auto-Detect "/usr/local/lib/mailstack-lab/apt-proxy";' \
+  >"$root/etc/apt/apt.conf.d/01mailstack-lab-proxy"
 # The container's hostname and resolver come from podman.
 rm -f "$root/etc/hostname"
 : >"$root/etc/machine-id"

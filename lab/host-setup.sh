@@ -7,8 +7,11 @@ set -euo pipefail
 # other (netavark sets up their networks with iptables); runc replaces crun
 # (see lab/containers.conf); debootstrap builds the base images; python3-venv
 # builds the controller virtualenv; git and rsync copy the tree for
-# ansible-test; shellcheck for its shell sanity test.
-packages=(podman runc netavark aardvark-dns iptables debootstrap python3-venv git rsync shellcheck ca-certificates)
+# ansible-test; shellcheck for its shell sanity test; apt-cacher-ng is the
+# package cache the containers share (lab/apt-cache.sh); nftables for the
+# capability probe (lab/probe.py).
+packages=(podman runc netavark aardvark-dns iptables debootstrap python3-venv git rsync shellcheck ca-certificates
+          apt-cacher-ng nftables)
 
 missing=()
 for package in "${packages[@]}"; do

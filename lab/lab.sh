@@ -11,7 +11,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 distro=${DISTRO:-debian13}
-prefix=mailstack-lab
+prefix=${LAB_PREFIX:-mailstack-lab}
 network=$prefix
 subnet=${LAB_SUBNET:-10.213.60.0/24}
 domain=example.test
@@ -39,9 +39,15 @@ wait_for_systemd() {
     case "$state" in
       running) return 0 ;;
       degraded)
-        log "$name: systemd is degraded:"
-        podman exec "$name" systemctl --failed --no-legend >&2 || true
-        return 1 ;;
+        # Units an earlier, failed or interrupted run left failed (a service
+        # that could not start): report them, clear them and go on, so that
+        # site.yml configures and starts them again instead of the lab
+        # refusing to run until `make lab-destroy`.
+        log "$name: systemd is degraded; units left failed by an earlier run:"
+        podman exec "$name" systemctl --failed --no-legend --plain >&2 || true
+        log "$name: resetting them; site.yml will configure and start them again"
+        podman exec "$name" systemctl reset-failed
+        return 0 ;;
     esac
     sleep 1
   done
@@ -81,7 +87,14 @@ up() {
     fi
   done
   for node in "${nodes[@]}"; do
-    wait_for_systemd "$(container_of "$node")"
+    name=$(container_of "$node")
+    wait_for_systemd "$name"
+    # A run interrupted while apt was installing leaves dpkg half-done, and
+    # every later apt task would refuse: finish what dpkg started.
+    if [ -n "$(podman exec "$name" dpkg --audit 2>/dev/null)" ]; then
+      log "$name: an earlier run left packages half-installed; running dpkg --configure -a"
+      podman exec --env DEBIAN_FRONTEND=noninteractive "$name" dpkg --configure -a >&2
+    fi
   done
 }
 
@@ -122,6 +135,7 @@ info() {
     printf 'Web interface:        (not deployed yet: the mailman_web role adds it)\n'
   fi
   printf 'Remove the lab:       make lab-destroy\n\n'
+  python3 "$here/probe.py" --missing
 }
 
 down() {

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from capability_marks import DESELECTED_KEY, FAULT_SUITES_OFF, has
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = os.environ.get("SCENARIOS", "default").split()
@@ -83,6 +84,16 @@ def _tail(path: Path, lines: int = 120) -> str:
 MATRIX = [
     (scenario, distro) for scenario in SCENARIOS for distro in (CLUSTER_DISTROS if scenario == "cluster" else DISTROS)
 ]
+# What each scenario needs of the host (lab/probe.py); on a host without it the
+# scenario is deselected with the reason (tests/conftest.py).
+SCENARIO_NEEDS = {
+    "default": ["podman", "nftables"],
+    "modules": ["podman"],
+    # Pacemaker's IPaddr2 adds the floating address inside the container.
+    "cluster": ["podman", "nftables", "net_admin"],
+}
+# "DESELECTED (reason): nodeid" lines of the verifier's summary (tests/conftest.py).
+DESELECTED_LINE = re.compile(r"^DESELECTED \((?P<reason>.+)\): (?P<nodeid>\S+)$", re.MULTILINE)
 
 
 def _sequence(scenario: str) -> list[str]:
@@ -159,17 +170,44 @@ def _run_scenario(scenario: str, distro: str) -> tuple[int, list[str], Path]:
 
 
 @pytest.fixture(scope="session")
-def background_runs():
+def background_runs(request):
     """The BACKGROUND scenarios of the matrix, started with the first scenario test and run one after
     the other in a thread while the others run in the foreground: they have their own containers,
     network and volumes, and nothing in them is timed (CI time, see docs/testing.md)."""
-    wanted = [(scenario, distro) for scenario, distro in MATRIX if scenario in BACKGROUND]
+    selected = {
+        (item.callspec.params["scenario"], item.callspec.params["distro"])
+        for item in request.session.items
+        if hasattr(item, "callspec") and "scenario" in item.callspec.params
+    }
+    wanted = [item for item in MATRIX if item[0] in BACKGROUND and item in selected]
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         yield {item: pool.submit(_run_scenario, *item) for item in wanted}
 
 
-@pytest.mark.parametrize(("scenario", "distro"), MATRIX, ids=[f"{s}-{d}" for s, d in MATRIX])
-def test_molecule_scenario(scenario: str, distro: str, background_runs) -> None:
+def _accepted_deselections(text: str, distro: str) -> list[tuple[str, str]]:
+    """The verifier's deselections, each with its reason; fails on any that
+    the host's capabilities or FAULT_DISTROS do not explain, and when pytest
+    deselected more tests than it gave reasons for."""
+    counted = sum(int(n) for n in re.findall(r"^=+ .*?(\d+) deselected", text, re.MULTILINE))
+    found = [(match["reason"], match["nodeid"]) for match in DESELECTED_LINE.finditer(text)]
+    assert counted == len(found), f"{counted} tests deselected, {len(found)} with a reason: {found}"
+    for reason, nodeid in found:
+        capability = re.fullmatch(r"missing capability (\w+): .*", reason)
+        if capability:
+            assert not has(capability[1]), f"{nodeid} deselected for {capability[1]}, which this host has"
+        else:
+            assert reason == FAULT_SUITES_OFF and distro not in FAULT_DISTROS, f"{nodeid} deselected: {reason}"
+    return found
+
+
+def _params():
+    for scenario, distro in MATRIX:
+        marks = [pytest.mark.needs(capability) for capability in SCENARIO_NEEDS.get(scenario, ["podman"])]
+        yield pytest.param(scenario, distro, id=f"{scenario}-{distro}", marks=marks)
+
+
+@pytest.mark.parametrize(("scenario", "distro"), list(_params()))
+def test_molecule_scenario(scenario: str, distro: str, background_runs, request) -> None:
     image = f"localhost/mailstack-base:{distro}"
     have_image = subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0
     assert have_image, f"base image {image} is missing: run `make images` first"
@@ -192,8 +230,12 @@ def test_molecule_scenario(scenario: str, distro: str, background_runs) -> None:
         verified = re.findall(r"=+ (\d+) passed", text)
         assert verified and int(verified[-1]) > 0, f"the verifier ran no test ({log})"
         assert not re.search(r"=+ .*\d+ failed", text), f"verifier failures in {log}"
-        # Inside molecule every end-to-end test applies; a skip would hide a missing feature.
+        # Inside molecule every end-to-end test applies; a skip would hide a missing feature. Only
+        # deselections that a missing capability of the host or FAULT_DISTROS explain are accepted,
+        # and they are named again at the end of this run.
         assert not re.search(r"=+ .*\d+ skipped", text), f"verifier skipped tests in {log}"
+        for reason, nodeid in _accepted_deselections(text, distro):
+            request.config.stash.setdefault(DESELECTED_KEY, []).append((f"{scenario}-{distro}: {nodeid}", reason))
         if scenario == "default" and distro in FAULT_DISTROS:
             ran = set(re.findall(r"testinfra_faults/(test_\w+)\.py::\S+ PASSED", text))
             assert ran == {"test_check_mode", "test_faults"}, f"fault suites that passed: {sorted(ran)} ({log})"

@@ -9,7 +9,7 @@ import os
 import subprocess
 import time
 
-from conftest import REPO, inventory_file
+from nodes import REPO, inventory_file
 from smtp import smtp, token, wait_for_mail
 
 MAIL = "mail.example.test"

@@ -6,7 +6,9 @@ This kernel has no NFS client or server, so the lab runs the user-space server
 (nfs-ganesha) and proves the NFS path with a user-space NFS client (libnfs:
 nfs-ls, nfs-cat, nfs-cp) from the web node. What a kernel mount adds on top
 (autofs actually mounting on access, remounting after the server returns) is
-not shown here; docs/testing.md says so."""
+not shown here; docs/testing.md says so. Where the kernel has no autofs at all
+(lab/probe.py), the test that needs the automount daemon is deselected with
+that reason."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import time
 import uuid
 
 import pytest
-from conftest import group_hosts
+from capability_marks import has
+from nodes import group_hosts
 from web import address_of
 
 EXPORT = "/var/lib/mailman3"
@@ -95,7 +98,29 @@ def test_autofs_direct_map_with_the_right_options(web, server):
     line = next((entry for entry in dump.splitlines() if MOUNT_POINT in entry), "")
     assert "-fstype=nfs,rw,suid,hard" in line.replace(" ", ""), dump
     assert f"{server}:{EXPORT}" in line, dump
-    assert web.service("autofs").is_running and web.service("autofs").is_enabled
+
+
+def test_autofs_runs_where_the_kernel_has_it(web):
+    """With kernel autofs the role starts autofs; without it (the lab's
+    nfs_autofs_client_without_kernel_autofs) autofs is left stopped and
+    disabled, its failed start at installation cleared: nothing degraded."""
+    autofs = web.service("autofs")
+    if has("autofs"):
+        assert autofs.is_running and autofs.is_enabled
+    else:
+        assert not autofs.is_running and not autofs.is_enabled
+        assert web.check_output("systemctl show --property=ActiveState --value autofs") == "inactive"
+    assert web.run("systemctl is-system-running").stdout.strip() == "running"
+
+
+@pytest.mark.needs("autofs")
+def test_automount_holds_the_direct_mount_point(web):
+    """The automount daemon has put its trigger on the direct map's path: an
+    access would mount the export (seed M11)."""
+    mounts = web.file("/proc/self/mounts").content_string
+    assert any(
+        fields[1] == MOUNT_POINT and fields[2] == "autofs" for fields in (line.split() for line in mounts.splitlines())
+    ), mounts
 
 
 def test_mailman_account_has_the_same_ids_on_both_nodes(web, mail):

@@ -4,7 +4,7 @@ sessions from the web node (outside mynetworks)."""
 from __future__ import annotations
 
 import pytest
-from conftest import inventory
+from nodes import inventory
 from smtp import smtp
 
 MAIL = "mail.example.test"

@@ -1,0 +1,162 @@
+"""nfs_autofs_client on a host whose kernel cannot run autofs, on every machine.
+
+The host is an unprivileged podman systemd container: it has no /dev/autofs
+(and could not mount an autofs filesystem) even where the host kernel has
+autofs, so both paths of the role run wherever CI runs, whatever lab/probe.py
+found:
+
+- without nfs_autofs_client_without_kernel_autofs the role fails in its
+  preflight, naming what is missing, and changes nothing (no package, no map,
+  no account);
+- with it the maps are written and read back with `automount -m`, autofs is
+  left stopped and disabled, systemd is not degraded, one warning says that
+  mounting on access is not in effect; a second run and a check-mode run
+  change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DISTRO = os.environ.get("DISTROS", "debian13").split()[0]
+CONTAINER = "mailstack-it-noautofs"
+HOST = "noautofs.example.test"
+
+pytestmark = pytest.mark.needs("podman")
+
+ROLE_VARS = {
+    "nfs_autofs_client_direct_mounts": [{"path": "/srv/shared", "server": "192.0.2.10", "export": "/srv/export"}],
+    "nfs_autofs_client_local_directories": [
+        {"path": "/run/mailstack-it", "owner": "list", "group": "list", "mode": "0755"}
+    ],
+    # No NFS server in this test: the export check (nfs-ls) has nothing to reach.
+    "nfs_autofs_client_check_tools": False,
+}
+MESSAGE = (
+    f"nfs_autofs_client: autofs cannot run on {HOST}: missing filesystem autofs (not in /proc/filesystems), "
+    "device /dev/autofs"
+)
+
+
+def on(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", "exec", CONTAINER, *argv], capture_output=True, text=True, check=False)
+
+
+def play(tmp_path: Path, extra: dict, *options: str) -> tuple[int, str]:
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        json.dumps({"all": {"hosts": {HOST: {"ansible_host": CONTAINER, "ansible_connection": "lab_podman"}}}})
+    )
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "NFS client without kernel autofs",
+                    "hosts": "all",
+                    "gather_facts": True,
+                    "roles": [{"role": "listserv.mailstack.nfs_autofs_client", "vars": {**ROLE_VARS, **extra}}],
+                }
+            ]
+        )
+    )
+    env = {
+        **os.environ,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+    }
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(inventory), str(playbook), *options],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output: str) -> dict[str, int]:
+    match = re.search(rf"^{re.escape(HOST)}\s*:\s*(.*)$", output, re.MULTILINE)
+    assert match, output[-3000:]
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", match[1])}
+
+
+def snapshot() -> dict[str, str]:
+    files = ["/etc/passwd", "/etc/group", "/etc/auto.master"]
+    sums = on("sh", "-c", "sha256sum " + " ".join(files) + " 2>&1; ls -la /etc/auto.master.d /etc/tmpfiles.d 2>&1")
+    return {
+        "files": sums.stdout,
+        "autofs": on("dpkg-query", "-W", "-f", "${db:Status-Status}", "autofs").stdout,
+        "direct_map": str(on("test", "-e", "/etc/auto.direct").returncode),
+        "units": on("systemctl", "list-unit-files", "--no-legend", "autofs.service").stdout,
+    }
+
+
+@pytest.fixture(scope="module")
+def container():
+    image = f"localhost/mailstack-base:{DISTRO}"
+    assert subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0, f"{image}: make images"
+    subprocess.run(["podman", "rm", "--force", CONTAINER], check=False, capture_output=True)
+    subprocess.run(
+        ["podman", "run", "-d", "--name", CONTAINER, "--hostname", HOST, "--systemd=always", image],
+        check=True,
+        capture_output=True,
+    )
+    state = ""
+    for _ in range(60):
+        state = on("systemctl", "is-system-running", "--wait").stdout.strip()
+        if state in ("running", "degraded"):
+            break
+        time.sleep(1)
+    assert state == "running", on("systemctl", "--failed", "--no-legend").stdout
+    yield CONTAINER
+    subprocess.run(["podman", "rm", "--force", "--time", "5", CONTAINER], check=False, capture_output=True)
+
+
+def test_preflight_fails_naming_what_is_missing_and_changes_nothing(container, tmp_path):
+    assert on("test", "-e", "/dev/autofs").returncode != 0, "an unprivileged container must lack /dev/autofs"
+    before = snapshot()
+    returncode, output = play(tmp_path, {})
+    assert returncode != 0, output[-3000:]
+    assert MESSAGE in output, output[-3000:]
+    assert "nothing was changed" in output
+    assert "nfs_autofs_client_without_kernel_autofs: true" in output
+    assert recap(output)["changed"] == 0
+    assert recap(output)["failed"] == 1
+    assert snapshot() == before
+    assert before["autofs"] != "installed"
+
+
+def test_without_kernel_autofs_writes_the_maps_leaves_autofs_stopped_and_warns(container, tmp_path):
+    returncode, output = play(tmp_path, {"nfs_autofs_client_without_kernel_autofs": True})
+    assert returncode == 0, output[-4000:]
+    warnings = re.findall(r"\[WARNING\]: nfs_autofs_client: autofs cannot run", output)
+    assert len(warnings) == 1, output[-4000:]
+    assert "mounting on access is" in output and "NOT in effect on this host" in output
+    assert recap(output)["changed"] > 0
+
+    dump = on("automount", "-m").stdout
+    line = next((entry for entry in dump.splitlines() if "/srv/shared" in entry), "")
+    assert "-fstype=nfs,rw,suid,hard" in line.replace(" ", "") and "192.0.2.10:/srv/export" in line, dump
+    assert on("systemctl", "is-active", "autofs").stdout.strip() == "inactive"
+    assert on("systemctl", "is-enabled", "autofs").stdout.strip() == "disabled"
+    assert on("systemctl", "is-system-running").stdout.strip() == "running"
+    assert on("test", "-d", "/run/mailstack-it").returncode == 0
+
+    returncode, output = play(tmp_path, {"nfs_autofs_client_without_kernel_autofs": True})
+    assert returncode == 0, output[-4000:]
+    assert recap(output)["changed"] == 0, output[-4000:]
+
+    returncode, output = play(tmp_path, {"nfs_autofs_client_without_kernel_autofs": True}, "--check", "--diff")
+    assert returncode == 0, output[-4000:]
+    assert recap(output)["changed"] == 0, output[-4000:]
