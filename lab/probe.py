@@ -50,19 +50,14 @@ class Capability:
 
 def parse_filesystems(text: str) -> set[str]:
     """The filesystem names of /proc/filesystems ("nodev\\tsysfs", "\\text4")."""
-    names = set()
-    for line in text.splitlines():
-        fields = line.split()
-        if fields:
-            names.add(fields[-1])
-    return names
+    return {fields[-1] for fields in (line.split() for line in text.splitlines()) if fields}
 
 
 def parse_cpu_flags(text: str) -> set[str]:
     """The flags of the first processor of /proc/cpuinfo."""
     for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "flags":
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "flags":
             return set(value.split())
     return set()
 

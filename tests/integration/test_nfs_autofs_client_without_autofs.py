@@ -113,7 +113,7 @@ def container():
         capture_output=True,
     )
     state = ""
-    for _ in range(60):
+    for _attempt in range(60):
         state = on("systemctl", "is-system-running", "--wait").stdout.strip()
         if state in ("running", "degraded"):
             break
