@@ -1,0 +1,205 @@
+"""Single roles reused in a user's own playbooks, from the built and installed
+collection (not the checkout).
+
+`ansible-galaxy collection build` makes the artifact, `ansible-galaxy
+collection install` puts it into a fresh collections path, and the role
+READMEs' examples (tests/reuse/, equal to the READMEs by
+tests/unit/test_role_readme_examples.py) run against a fresh Debian container
+with only that path and a plain ansible.cfg. Each playbook runs twice: the
+second run must report changed=0, and the values are read back on the node.
+
+The postfix role's values are role vars here. A later role in the same play
+(sasl_dovecot) changes Postfix through the postfix role's hook; the hook once
+rebuilt main.cf from the variables visible to the calling role, so the role
+vars were lost (postfix defaults in main.cf, changed=4 on every run, a
+certificate path that did not exist and STARTTLS answering 454).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import smtplib
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DISTRO = os.environ.get("DISTROS", "debian13").split()[0]
+CONTAINER = "mailstack-it-reuse"
+HOST = "mx.example.org"
+# Test-only secrets of the README examples' vault variables.
+EXTRA_VARS = {
+    "vault_user1_password": "reuse-user1-secret",
+    # crypt(3) SHA-512 of "scanner-reuse-secret".
+    "vault_scanner_hash": "$6$reusetestsalt$FWQG8Z/ECnWSX5MsBNs.gETySeOt7SCrG2m/"
+    "fAOJpdgjfWFE0vvWzYFWioWyvgETwVoWDZwyoytt56MrDGBFk.",
+}
+
+pytestmark = pytest.mark.needs("podman")
+
+
+def on(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", "exec", CONTAINER, *argv], capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """The collection built from the tracked tree and installed into a fresh path."""
+    work = tmp_path_factory.mktemp("reuse")
+    version = yaml.safe_load((REPO / "galaxy.yml").read_text())["version"]
+    subprocess.run(
+        ["ansible-galaxy", "collection", "build", "--output-path", str(work), str(REPO)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    collections = work / "collections"
+    subprocess.run(
+        [
+            "ansible-galaxy",
+            "collection",
+            "install",
+            "--offline",
+            "--no-deps",
+            "-p",
+            str(collections),
+            str(work / f"listserv-mailstack-{version}.tar.gz"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert (collections / "ansible_collections/listserv/mailstack/roles/postfix/tasks/hook.yml").is_file()
+    assert not (collections / "ansible_collections/listserv/mailstack/tests").exists()
+    # A user's ansible.cfg: nothing of the checkout but the lab's podman
+    # connection (a faster containers.podman.podman), which is no collection.
+    (work / "ansible.cfg").write_text(
+        "[defaults]\n"
+        f"connection_plugins = {REPO / 'lab' / 'connection_plugins'}\n"
+        "interpreter_python = auto_silent\n"
+        "retry_files_enabled = false\n"
+        "[connection]\npipelining = true\n"
+    )
+    (work / "hosts.yml").write_text(
+        json.dumps({"mail": {"hosts": {HOST: {"ansible_host": CONTAINER, "ansible_connection": "lab_podman"}}}})
+    )
+    (work / "secrets.json").write_text(json.dumps(EXTRA_VARS))
+    return work
+
+
+@pytest.fixture(scope="module")
+def node():
+    image = f"localhost/mailstack-base:{DISTRO}"
+    assert subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0, f"{image}: make images"
+    subprocess.run(["podman", "rm", "--force", CONTAINER], check=False, capture_output=True)
+    subprocess.run(
+        ["podman", "run", "-d", "--name", CONTAINER, "--hostname", HOST, "--systemd=always", image],
+        check=True,
+        capture_output=True,
+    )
+    state = ""
+    for _attempt in range(60):
+        state = on("systemctl", "is-system-running", "--wait").stdout.strip()
+        if state in ("running", "degraded"):
+            break
+        time.sleep(1)
+    assert state == "running", on("systemctl", "--failed", "--no-legend").stdout
+    yield CONTAINER
+    subprocess.run(["podman", "rm", "--force", "--time", "5", CONTAINER], check=False, capture_output=True)
+
+
+def run(installed: Path, playbook: str) -> tuple[int, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ANSIBLE_") and key != "MOLECULE_INVENTORY_FILE"
+    }
+    env.update(
+        ANSIBLE_CONFIG=str(installed / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(installed / "collections"),
+        ANSIBLE_NOCOLOR="1",
+    )
+    proc = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            str(installed / "hosts.yml"),
+            "-e",
+            f"@{installed / 'secrets.json'}",
+            str(REPO / "tests" / "reuse" / playbook),
+        ],
+        cwd=installed,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def recap(output: str) -> dict[str, int]:
+    match = re.search(rf"^{re.escape(HOST)}\s*:\s*(.*)$", output, re.MULTILINE)
+    assert match, output[-3000:]
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", match[1])}
+
+
+def twice(installed: Path, playbook: str) -> str:
+    returncode, output = run(installed, playbook)
+    assert returncode == 0, output[-5000:]
+    assert recap(output)["changed"] > 0
+    returncode, output = run(installed, playbook)
+    assert returncode == 0, output[-5000:]
+    assert recap(output)["changed"] == 0, output[-5000:]
+    # Nothing of the secrets in what Ansible printed.
+    assert not [secret for secret in EXTRA_VARS.values() if secret in output]
+    return output
+
+
+def main_cf() -> dict[str, str]:
+    out = on("postconf", "-n").stdout
+    return dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
+
+
+def test_postfix_alone_with_role_vars(installed, node):
+    twice(installed, "postfix.yml")
+    conf = main_cf()
+    assert conf["myhostname"] == HOST
+    assert conf["message_size_limit"] == "20971520"
+    assert conf["relay_domains"] == "example.net"
+    assert conf["smtpd_tls_cert_file"] == f"/etc/postfix/tls/{HOST}.crt"
+    assert on("postalias", "-q", "root", "/etc/aliases").stdout.strip() == "admin@example.org"
+    assert on("id", "user1").returncode == 0
+
+
+def test_postfix_role_vars_survive_sasl_dovecot_in_the_same_play(installed, node):
+    twice(installed, "sasl_dovecot.yml")
+    conf = main_cf()
+    assert conf["myhostname"] == HOST
+    assert conf["message_size_limit"] == "20971520"
+    assert conf["smtpd_sasl_auth_enable"] == "yes"
+    assert conf["smtpd_tls_cert_file"] == f"/etc/postfix/tls/{HOST}.crt"
+    assert on("test", "-s", conf["smtpd_tls_cert_file"]).returncode == 0
+    # From the test runner, as a mail client would: STARTTLS, then AUTH with the account.
+    address = subprocess.run(
+        ["podman", "inspect", "--format", "{{ .NetworkSettings.IPAddress }}", CONTAINER],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with smtplib.SMTP(address, 587, timeout=30) as smtp:
+        smtp.ehlo("client.example.test")
+        assert not smtp.has_extn("auth")
+        smtp.starttls(context=context)
+        smtp.ehlo("client.example.test")
+        assert "PLAIN" in smtp.esmtp_features.get("auth", "")
+        code, _text = smtp.login("user1", EXTRA_VARS["vault_user1_password"])
+        assert code == 235
