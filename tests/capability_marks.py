@@ -11,6 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DESELECTED_KEY = pytest.StashKey[list]()
+# {run: {step: seconds}} of the molecule scenarios (tests/molecule), printed at the end.
+TIMINGS_KEY = pytest.StashKey[dict]()
 LINE_PREFIX = "DESELECTED"
 # The reason of the fault suites' deselection outside FAULT_DISTROS
 # (tests/testinfra_faults/conftest.py), which tests/molecule accepts.

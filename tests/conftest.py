@@ -26,7 +26,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from capability_marks import DESELECTED_KEY, LINE_PREFIX, missing_reason, record_deselected
+from capability_marks import DESELECTED_KEY, LINE_PREFIX, TIMINGS_KEY, missing_reason, record_deselected
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,6 +51,14 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    timings = config.stash.get(TIMINGS_KEY, {})
+    if timings:
+        terminalreporter.section("molecule steps, wall time in seconds")
+        steps = sorted({step for run in timings.values() for step in run if step != "total"})
+        terminalreporter.write_line(f"{'run':<20} " + " ".join(f"{step[:11]:>11}" for step in [*steps, "total"]))
+        for name, run in timings.items():
+            cells = [f"{run[step]:>11.0f}" if step in run else f"{'-':>11}" for step in [*steps, "total"]]
+            terminalreporter.write_line(f"{name:<20} " + " ".join(cells))
     deselected = config.stash.get(DESELECTED_KEY, [])
     if not deselected:
         return

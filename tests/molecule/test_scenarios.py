@@ -9,6 +9,7 @@ a failure shows its tail.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import re
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from capability_marks import DESELECTED_KEY, FAULT_SUITES_OFF, has
+from capability_marks import DESELECTED_KEY, FAULT_SUITES_OFF, TIMINGS_KEY, has
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = os.environ.get("SCENARIOS", "default").split()
@@ -103,13 +104,17 @@ def _sequence(scenario: str) -> list[str]:
     return (own.get("scenario") or {}).get("test_sequence") or shared["scenario"]["test_sequence"]
 
 
-def _run_sequence(scenario: str, env: dict, log: Path) -> tuple[int, list[str]]:
+def _run_sequence(scenario: str, env: dict, log: Path, timings: dict | None = None) -> tuple[int, list[str]]:
     """Each step of the sequence as its own `molecule <step>` (what `molecule
     test` does, but the first converge runs at -vvv for the secrets test).
-    A failed step stops the sequence and the instances are destroyed."""
+    A failed step stops the sequence and the instances are destroyed. Each
+    step's wall time goes to `timings` (step -> seconds, summed when a step
+    runs twice, as destroy does)."""
     done: list[str] = []
+    timings = {} if timings is None else timings
     with log.open("w") as out:
         for step in _sequence(scenario):
+            started = time.monotonic()
             step_env = dict(env)
             if step == "converge" and scenario in VERBOSE_CONVERGE:
                 step_env["ANSIBLE_VERBOSITY"] = "3"
@@ -132,6 +137,8 @@ def _run_sequence(scenario: str, env: dict, log: Path) -> tuple[int, list[str]]:
                 if attempt < attempts:
                     out.write(f"\n===== molecule {step} failed ({proc.returncode}): again in 10 s\n")
                     time.sleep(10)
+            timings[step] = timings.get(step, 0.0) + time.monotonic() - started
+            out.write(f"\n===== molecule {step} took {time.monotonic() - started:.0f} s\n")
             if proc.returncode != 0:
                 out.write(f"\n===== molecule {step} failed ({proc.returncode}): destroying\n")
                 out.flush()
@@ -146,6 +153,11 @@ def _run_sequence(scenario: str, env: dict, log: Path) -> tuple[int, list[str]]:
                 return proc.returncode, done
             done.append(step)
     return 0, done
+
+
+# Wall time of each step of each scenario run (CI time, docs/testing.md): printed at the
+# end of the run and written to build/molecule-timings.json.
+TIMINGS: dict[str, dict[str, float]] = {}
 
 
 def _run_scenario(scenario: str, distro: str) -> tuple[int, list[str], Path]:
@@ -164,8 +176,12 @@ def _run_scenario(scenario: str, distro: str) -> tuple[int, list[str], Path]:
         "ANSIBLE_NOCOLOR": "1",
     }
     _remove_volumes(scenario)
-    returncode, done = _run_sequence(scenario, env, log)
+    timings = TIMINGS.setdefault(f"{scenario}-{distro}", {})
+    started = time.monotonic()
+    returncode, done = _run_sequence(scenario, env, log, timings)
+    timings["total"] = time.monotonic() - started
     _remove_volumes(scenario)
+    (REPO / "build" / "molecule-timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
     return returncode, done, log
 
 
@@ -212,6 +228,7 @@ def test_molecule_scenario(scenario: str, distro: str, background_runs, request)
     have_image = subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0
     assert have_image, f"base image {image} is missing: run `make images` first"
 
+    request.config.stash[TIMINGS_KEY] = TIMINGS
     if scenario in BACKGROUND:
         returncode, done, log = background_runs[scenario, distro].result()
     else:
