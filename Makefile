@@ -145,7 +145,7 @@ unit: deps ## Unit tests only
 integration: deps ## Playbook-level tests on the controller only
 	pytest tests/integration
 
-molecule: deps images apt-cache ## Molecule scenarios only (SCENARIOS=..., DISTROS=..., CLUSTER_DISTROS=..., FAULT_DISTROS=...)
+molecule: deps images apt-cache ## Molecule scenarios and tests/podman (SCENARIOS=..., DISTROS=..., CLUSTER_DISTROS=..., FAULT_DISTROS=...)
 	pytest tests/molecule
 
 build: deps ## Build the collection artifact

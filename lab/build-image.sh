@@ -43,11 +43,12 @@ debootstrap --variant=minbase --include="$include" "$suite" "$root" ${DEBOOTSTRA
 }
 
 # Units that cannot work in a container and would leave systemd "degraded"
-# (run-rpc_pipefs.mount comes with nfs-common: no rpc_pipefs in this kernel).
+# (run-rpc_pipefs.mount on Debian 13, var-lib-nfs-rpc_pipefs.mount on Debian
+# 12, come with nfs-common: no rpc_pipefs in this kernel).
 for unit in systemd-modules-load.service sys-kernel-config.mount sys-kernel-debug.mount \
             sys-kernel-tracing.mount systemd-remount-fs.service getty@tty1.service \
             serial-getty@.service console-getty.service systemd-firstboot.service \
-            run-rpc_pipefs.mount; do
+            run-rpc_pipefs.mount var-lib-nfs-rpc_pipefs.mount; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 # Downloads through the host's package cache (port 3143) when it answers (lab/apt-cache.sh),

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -196,8 +197,35 @@ def background_runs(request):
         if hasattr(item, "callspec") and "scenario" in item.callspec.params
     }
     wanted = [item for item in MATRIX if item[0] in BACKGROUND and item in selected]
+    podman_suite = any(item.name == "test_podman_suite" for item in request.session.items)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        yield {item: pool.submit(_run_scenario, *item) for item in wanted}
+        runs: dict = {PODMAN_SUITE_KEY: pool.submit(_run_podman_suite)} if podman_suite else {}
+        runs.update({item: pool.submit(_run_scenario, *item) for item in wanted})
+        yield runs
+
+
+# The suites that bring up podman containers of their own (tests/podman: the lab's recovery,
+# nfs_autofs_client on a host without autofs, single roles reused from the installed artifact).
+# They run first in the background thread (own containers and networks, nothing timed);
+# test_podman_suite, the last test here, takes their result.
+PODMAN_SUITE = REPO / "tests" / "podman"
+PODMAN_SUITE_KEY = ("podman-suite", "")
+
+
+def _run_podman_suite() -> tuple[int, Path]:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / "podman-suite.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", str(PODMAN_SUITE), "-v", "-p", "no:cacheprovider", "--durations", "10"],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    TIMINGS["podman-suite"] = {"total": time.monotonic() - started}
+    return proc.returncode, log
 
 
 def _accepted_deselections(text: str, distro: str) -> list[tuple[str, str]]:
@@ -256,3 +284,18 @@ def test_molecule_scenario(scenario: str, distro: str, background_runs, request)
         if scenario == "default" and distro in FAULT_DISTROS:
             ran = set(re.findall(r"testinfra_faults/(test_\w+)\.py::\S+ PASSED", text))
             assert ran == {"test_check_mode", "test_faults"}, f"fault suites that passed: {sorted(ran)} ({log})"
+
+
+@pytest.mark.needs("podman")
+def test_podman_suite(background_runs, request) -> None:
+    """tests/podman, run in the background thread: passed, nothing skipped, every deselection
+    explained by a capability this host lacks (named again at the end of this run)."""
+    request.config.stash[TIMINGS_KEY] = TIMINGS
+    returncode, log = background_runs[PODMAN_SUITE_KEY].result()
+    text = log.read_text(errors="replace")
+    assert returncode == 0, f"tests/podman failed (log {log}):\n{_tail(log)}"
+    passed = re.findall(r"=+ (\d+) passed", text)
+    assert passed and int(passed[-1]) > 0, f"tests/podman ran no test ({log})"
+    assert not re.search(r"=+ .*\d+ skipped", text), f"tests/podman skipped tests ({log})"
+    for reason, nodeid in _accepted_deselections(text, ""):
+        request.config.stash.setdefault(DESELECTED_KEY, []).append((f"podman-suite: {nodeid}", reason))

@@ -110,7 +110,8 @@ def test_autofs_runs_where_the_kernel_has_it(web):
     else:
         assert not autofs.is_running and not autofs.is_enabled
         assert web.check_output("systemctl show --property=ActiveState --value autofs") == "inactive"
-    assert web.run("systemctl is-system-running").stdout.strip() == "running"
+    failed = web.run("systemctl --failed --no-legend --plain").stdout
+    assert web.run("systemctl is-system-running").stdout.strip() == "running", failed
 
 
 @pytest.mark.needs("autofs")

@@ -1,5 +1,5 @@
 """Each role README example that tests/reuse/ runs is that playbook word for
-word, so the documentation is what `make test` runs (tests/integration/
+word, so the documentation is what `make test` runs (tests/podman/
 test_reuse.py)."""
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ def installed(tmp_path_factory) -> Path:
             "install",
             "--offline",
             "--no-deps",
+            # Into this path even where another copy is installed elsewhere.
+            "--force",
             "-p",
             str(collections),
             str(work / f"listserv-mailstack-{version}.tar.gz"),
