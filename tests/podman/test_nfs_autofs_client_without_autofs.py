@@ -20,13 +20,12 @@ import json
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from podman_nodes import systemd_container
 
 REPO = Path(__file__).resolve().parents[2]
-DISTRO = os.environ.get("DISTROS", "debian13").split()[0]
 CONTAINER = "mailstack-it-noautofs"
 HOST = "noautofs.example.test"
 
@@ -104,23 +103,8 @@ def snapshot() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def container():
-    image = f"localhost/mailstack-base:{DISTRO}"
-    assert subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0, f"{image}: make images"
-    subprocess.run(["podman", "rm", "--force", CONTAINER], check=False, capture_output=True)
-    subprocess.run(
-        ["podman", "run", "-d", "--name", CONTAINER, "--hostname", HOST, "--systemd=always", image],
-        check=True,
-        capture_output=True,
-    )
-    state = ""
-    for _attempt in range(60):
-        state = on("systemctl", "is-system-running", "--wait").stdout.strip()
-        if state in ("running", "degraded"):
-            break
-        time.sleep(1)
-    assert state == "running", on("systemctl", "--failed", "--no-legend").stdout
-    yield CONTAINER
-    subprocess.run(["podman", "rm", "--force", "--time", "5", CONTAINER], check=False, capture_output=True)
+    with systemd_container(CONTAINER, HOST) as name:
+        yield name
 
 
 def test_preflight_fails_naming_what_is_missing_and_changes_nothing(container, tmp_path):

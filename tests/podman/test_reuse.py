@@ -23,14 +23,13 @@ import re
 import smtplib
 import ssl
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from podman_nodes import systemd_container
 
 REPO = Path(__file__).resolve().parents[2]
-DISTRO = os.environ.get("DISTROS", "debian13").split()[0]
 CONTAINER = "mailstack-it-reuse"
 HOST = "mx.example.org"
 # Test-only secrets of the README examples' vault variables.
@@ -97,23 +96,8 @@ def installed(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def node():
-    image = f"localhost/mailstack-base:{DISTRO}"
-    assert subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0, f"{image}: make images"
-    subprocess.run(["podman", "rm", "--force", CONTAINER], check=False, capture_output=True)
-    subprocess.run(
-        ["podman", "run", "-d", "--name", CONTAINER, "--hostname", HOST, "--systemd=always", image],
-        check=True,
-        capture_output=True,
-    )
-    state = ""
-    for _attempt in range(60):
-        state = on("systemctl", "is-system-running", "--wait").stdout.strip()
-        if state in ("running", "degraded"):
-            break
-        time.sleep(1)
-    assert state == "running", on("systemctl", "--failed", "--no-legend").stdout
-    yield CONTAINER
-    subprocess.run(["podman", "rm", "--force", "--time", "5", CONTAINER], check=False, capture_output=True)
+    with systemd_container(CONTAINER, HOST) as name:
+        yield name
 
 
 def run(installed: Path, playbook: str) -> tuple[int, str]:

@@ -1,0 +1,39 @@
+"""Unprivileged podman systemd containers for the podman suites: a fresh
+Debian node of the first release of DISTROS, named by the test."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+
+DISTRO = os.environ.get("DISTROS", "debian13").split()[0]
+
+
+def on(container: str, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", "exec", container, *argv], capture_output=True, text=True, check=False)
+
+
+@contextlib.contextmanager
+def systemd_container(name: str, hostname: str):
+    """Start the container, wait until systemd runs (not degraded), remove it afterwards."""
+    image = f"localhost/mailstack-base:{DISTRO}"
+    assert subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0, f"{image}: make images"
+    subprocess.run(["podman", "rm", "--force", name], check=False, capture_output=True)
+    subprocess.run(
+        ["podman", "run", "-d", "--name", name, "--hostname", hostname, "--systemd=always", image],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        state = ""
+        for _attempt in range(60):
+            state = on(name, "systemctl", "is-system-running", "--wait").stdout.strip()
+            if state in ("running", "degraded"):
+                break
+            time.sleep(1)
+        assert state == "running", on(name, "systemctl", "--failed", "--no-legend").stdout
+        yield name
+    finally:
+        subprocess.run(["podman", "rm", "--force", "--time", "5", name], check=False, capture_output=True)
