@@ -1,6 +1,7 @@
 """Measure what this host gives the lab and the tests, never assume it.
 
-    python3 lab/probe.py [--output FILE] [--quiet]
+    python3 lab/probe.py [--output FILE] [--quiet]   probe, write the file, print the table
+    python3 lab/probe.py --missing                   print what the last probe found missing
 
 Machines of the same kind differ (one kernel build has autofs, the next has
 none; /dev/kvm may exist but only for PVM guests). Each capability below is
@@ -10,8 +11,8 @@ result goes to one JSON file (default lab/state/capabilities.json) and a short
 table to standard output: what this machine can prove and what it cannot.
 
 The lab's containers share this kernel, so what the host lacks they lack too.
-The end-to-end suites read the file (tests/testinfra/capabilities.py) and
-deselect, with the reason, the tests whose capability is missing.
+The tests read the file (tests/capability_marks.py) and deselect, with the
+reason, those whose capability is missing (@pytest.mark.needs, tests/conftest.py).
 """
 
 from __future__ import annotations
