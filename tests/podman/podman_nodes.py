@@ -6,7 +6,14 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import time
+from pathlib import Path
+
+# The PLAY RECAP parser of the end-to-end suites.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testinfra"))
+
+from playbook_runs import recap
 
 DISTRO = os.environ.get("DISTROS", "debian13").split()[0]
 
@@ -37,3 +44,10 @@ def systemd_container(name: str, hostname: str):
         yield name
     finally:
         subprocess.run(["podman", "rm", "--force", "--time", "5", name], check=False, capture_output=True)
+
+
+def host_recap(output: str, host: str) -> dict[str, int]:
+    """The PLAY RECAP counters of `host` in an ansible-playbook output; fails the test when it has none."""
+    counters = recap(output).get(host)
+    assert counters is not None, output[-3000:]
+    return counters

@@ -23,7 +23,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from podman_nodes import systemd_container
+from podman_nodes import host_recap, systemd_container
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINER = "mailstack-it-noautofs"
@@ -84,12 +84,6 @@ def play(tmp_path: Path, extra: dict, *options: str) -> tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def recap(output: str) -> dict[str, int]:
-    match = re.search(rf"^{re.escape(HOST)}\s*:\s*(.*)$", output, re.MULTILINE)
-    assert match, output[-3000:]
-    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", match[1])}
-
-
 def snapshot() -> dict[str, str]:
     files = ["/etc/passwd", "/etc/group", "/etc/auto.master"]
     sums = on("sh", "-c", "sha256sum " + " ".join(files) + " 2>&1; ls -la /etc/auto.master.d /etc/tmpfiles.d 2>&1")
@@ -115,8 +109,8 @@ def test_preflight_fails_naming_what_is_missing_and_changes_nothing(container, t
     assert MESSAGE in output, output[-3000:]
     assert "nothing was changed" in output
     assert "nfs_autofs_client_without_kernel_autofs: true" in output
-    assert recap(output)["changed"] == 0
-    assert recap(output)["failed"] == 1
+    assert host_recap(output, HOST)["changed"] == 0
+    assert host_recap(output, HOST)["failed"] == 1
     assert snapshot() == before
     assert before["autofs"] != "installed"
 
@@ -127,7 +121,7 @@ def test_without_kernel_autofs_writes_the_maps_leaves_autofs_stopped_and_warns(c
     warnings = re.findall(r"\[WARNING\]: nfs_autofs_client: autofs cannot run", output)
     assert len(warnings) == 1, output[-4000:]
     assert "mounting on access is" in output and "NOT in effect on this host" in output
-    assert recap(output)["changed"] > 0
+    assert host_recap(output, HOST)["changed"] > 0
 
     dump = on("automount", "-m").stdout
     line = next((entry for entry in dump.splitlines() if "/srv/shared" in entry), "")
@@ -139,8 +133,8 @@ def test_without_kernel_autofs_writes_the_maps_leaves_autofs_stopped_and_warns(c
 
     returncode, output = play(tmp_path, {"nfs_autofs_client_without_kernel_autofs": True})
     assert returncode == 0, output[-4000:]
-    assert recap(output)["changed"] == 0, output[-4000:]
+    assert host_recap(output, HOST)["changed"] == 0, output[-4000:]
 
     returncode, output = play(tmp_path, {"nfs_autofs_client_without_kernel_autofs": True}, "--check", "--diff")
     assert returncode == 0, output[-4000:]
-    assert recap(output)["changed"] == 0, output[-4000:]
+    assert host_recap(output, HOST)["changed"] == 0, output[-4000:]

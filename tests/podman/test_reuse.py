@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import smtplib
 import ssl
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from podman_nodes import systemd_container
+from podman_nodes import host_recap, systemd_container
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINER = "mailstack-it-reuse"
@@ -118,7 +117,7 @@ def run(installed: Path, playbook: str) -> tuple[int, str]:
             str(installed / "hosts.yml"),
             "-e",
             f"@{installed / 'secrets.json'}",
-            str(REPO / "tests" / "reuse" / playbook),
+            str(REPO / "tests" / "reuse" / playbook),  # an absolute path stays as it is
         ],
         cwd=installed,
         env=env,
@@ -129,19 +128,13 @@ def run(installed: Path, playbook: str) -> tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def recap(output: str) -> dict[str, int]:
-    match = re.search(rf"^{re.escape(HOST)}\s*:\s*(.*)$", output, re.MULTILINE)
-    assert match, output[-3000:]
-    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", match[1])}
-
-
 def twice(installed: Path, playbook: str) -> str:
     returncode, output = run(installed, playbook)
     assert returncode == 0, output[-5000:]
-    assert recap(output)["changed"] > 0
+    assert host_recap(output, HOST)["changed"] > 0
     returncode, output = run(installed, playbook)
     assert returncode == 0, output[-5000:]
-    assert recap(output)["changed"] == 0, output[-5000:]
+    assert host_recap(output, HOST)["changed"] == 0, output[-5000:]
     # Nothing of the secrets in what Ansible printed.
     assert not [secret for secret in EXTRA_VARS.values() if secret in output]
     return output
@@ -152,13 +145,19 @@ def main_cf() -> dict[str, str]:
     return dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
 
 
+def assert_postfix_role_vars(conf: dict[str, str]) -> None:
+    """The values the README examples give the postfix role as role vars, and the certificate made for them."""
+    assert conf["myhostname"] == HOST
+    assert conf["message_size_limit"] == "20971520"
+    assert conf["smtpd_tls_cert_file"] == f"/etc/postfix/tls/{HOST}.crt"
+    assert on("test", "-s", conf["smtpd_tls_cert_file"]).returncode == 0
+
+
 def test_postfix_alone_with_role_vars(installed, node):
     twice(installed, "postfix.yml")
     conf = main_cf()
-    assert conf["myhostname"] == HOST
-    assert conf["message_size_limit"] == "20971520"
+    assert_postfix_role_vars(conf)
     assert conf["relay_domains"] == "example.net"
-    assert conf["smtpd_tls_cert_file"] == f"/etc/postfix/tls/{HOST}.crt"
     assert on("postalias", "-q", "root", "/etc/aliases").stdout.strip() == "admin@example.org"
     assert on("id", "user1").returncode == 0
 
@@ -166,11 +165,8 @@ def test_postfix_alone_with_role_vars(installed, node):
 def test_postfix_role_vars_survive_sasl_dovecot_in_the_same_play(installed, node):
     twice(installed, "sasl_dovecot.yml")
     conf = main_cf()
-    assert conf["myhostname"] == HOST
-    assert conf["message_size_limit"] == "20971520"
+    assert_postfix_role_vars(conf)
     assert conf["smtpd_sasl_auth_enable"] == "yes"
-    assert conf["smtpd_tls_cert_file"] == f"/etc/postfix/tls/{HOST}.crt"
-    assert on("test", "-s", conf["smtpd_tls_cert_file"]).returncode == 0
     # From the test runner, as a mail client would: STARTTLS, then AUTH with the account.
     address = subprocess.run(
         ["podman", "inspect", "--format", "{{ .NetworkSettings.IPAddress }}", CONTAINER],
@@ -189,3 +185,21 @@ def test_postfix_role_vars_survive_sasl_dovecot_in_the_same_play(installed, node
         assert "PLAIN" in smtp.esmtp_features.get("auth", "")
         code, _text = smtp.login("user1", EXTRA_VARS["vault_user1_password"])
         assert code == 235
+
+
+def test_hook_where_the_postfix_role_never_ran_fails_and_changes_nothing(installed, node):
+    """A Postfix the postfix role did not configure (here: its record removed, as on a node set up by
+    hand): a role that uses the hook stops with the reason instead of rebuilding main.cf from the
+    postfix role's defaults, and main.cf stays as it was. Last in this module: it removes the record."""
+    record = "/etc/postfix/listserv-mailstack.postfix.json"
+    assert on("rm", record).returncode == 0
+    before = on("sha256sum", "/etc/postfix/main.cf", "/etc/postfix/master.cf").stdout
+    playbook = installed / "sasl_dovecot_alone.yml"
+    playbook.write_text(
+        json.dumps([{"name": "SMTP AUTH alone", "hosts": "mail", "roles": ["listserv.mailstack.sasl_dovecot"]}])
+    )
+    returncode, output = run(installed, str(playbook))
+    assert returncode != 0, output[-3000:]
+    assert f"the postfix role has not run on {HOST}" in output, output[-3000:]
+    assert host_recap(output, HOST)["failed"] == 1
+    assert on("sha256sum", "/etc/postfix/main.cf", "/etc/postfix/master.cf").stdout == before
