@@ -21,9 +21,9 @@ CLUSTER_DISTROS ?= $(firstword $(DISTROS))
 # The check-mode and fault suites (tests/testinfra_faults) of `default` run on
 # these releases only; the main end-to-end suite runs on every release.
 FAULT_DISTROS ?= $(firstword $(DISTROS))
-# Scenarios run in a background thread next to the others (own containers,
-# nothing timed in them); "" runs every scenario in turn.
-BACKGROUND_SCENARIOS ?= modules
+# The long runs of `make test` (molecule scenarios, the podman suites, lint
+# and sanity) run side by side in this many lanes (tests/molecule/scenario_runs.py).
+MOLECULE_LANES ?= 2
 CACHE_DIR ?= $(HOME)/.cache/listserv-mailstack
 
 # The virtualenv lives in the cache, keyed by the requirements, so a fresh
@@ -42,7 +42,7 @@ export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS BACKGROUND_SCENARIOS
+export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS MOLECULE_LANES
 
 .PHONY: help lab lab-up lab-destroy deps host-deps venv link images probe apt-cache test lint \
         ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
@@ -57,7 +57,7 @@ help: ## Show the targets and the variables that change them
 	@echo "  SCENARIOS             molecule scenarios of make test [$(SCENARIOS)]"
 	@echo "  CLUSTER_DISTROS       releases of the cluster scenario [$(CLUSTER_DISTROS)]"
 	@echo "  FAULT_DISTROS         releases of the check-mode and fault suites [$(FAULT_DISTROS)]"
-	@echo "  BACKGROUND_SCENARIOS  scenarios run in the background, \"\" for none [$(BACKGROUND_SCENARIOS)]"
+	@echo "  MOLECULE_LANES        long runs (scenarios, podman suites, lint, sanity) side by side [$(MOLECULE_LANES)]"
 
 # --- set-up ----------------------------------------------------------------
 
@@ -106,7 +106,10 @@ lab-destroy: host-deps ## Remove the lab's containers, volumes and network
 
 # --- tests -----------------------------------------------------------------
 
-test: deps probe apt-cache images lint sanity pytest ## Everything CI runs; ends with pytest's summary
+# lint and sanity run inside the pytest run, in a lane next to the scenarios
+# (STATIC_CHECKS); the unit and integration tests run while the lanes work.
+test: deps probe apt-cache images ## Everything CI runs; ends with pytest's summary
+	STATIC_CHECKS="lint sanity" pytest tests/unit tests/integration tests/molecule
 
 lint: ansible-lint yamllint ruff ## ansible-lint, yamllint and ruff
 

@@ -53,12 +53,19 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     timings = config.stash.get(TIMINGS_KEY, {})
     if timings:
-        terminalreporter.section("molecule steps, wall time in seconds")
-        steps = sorted({step for run in timings.values() for step in run if step != "total"})
-        terminalreporter.write_line(f"{'run':<20} " + " ".join(f"{step[:11]:>11}" for step in [*steps, "total"]))
-        for name, run in timings.items():
-            cells = [f"{run[step]:>11.0f}" if step in run else f"{'-':>11}" for step in [*steps, "total"]]
-            terminalreporter.write_line(f"{name:<20} " + " ".join(cells))
+        # Each run's steps, then the lane it ran in and the minute it started and ended
+        # (tests/molecule/scenario_runs.py).
+        placement = ("lane", "start", "end")
+        terminalreporter.section("long runs (molecule steps, podman suites, static checks), wall time in seconds")
+        steps = sorted({step for run in timings.values() for step in run if step not in ("total", *placement)})
+        columns = [*steps, "total"]
+        terminalreporter.write_line(
+            f"{'run':<20} " + " ".join(f"{step[:11]:>11}" for step in columns) + "  lane  start    end (min)"
+        )
+        for name, run in sorted(timings.items(), key=lambda item: item[1].get("start", 0)):
+            cells = [f"{run[step]:>11.0f}" if step in run else f"{'-':>11}" for step in columns]
+            where = f"  {run.get('lane', '-'):>4}  {run.get('start', 0) / 60:>5.1f}  {run.get('end', 0) / 60:>5.1f}"
+            terminalreporter.write_line(f"{name:<20} " + " ".join(cells) + where)
     deselected = config.stash.get(DESELECTED_KEY, [])
     if not deselected:
         return

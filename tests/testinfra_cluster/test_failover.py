@@ -34,7 +34,8 @@ GROUP = "mail"
 LIST = "discuss@lists.example.test"
 SENDER = "user1@mail.example.test"
 MAILBOX = "/var/mail/user2"
-SITE = "web.example.test"
+# The cluster scenario's web node (molecule/cluster/molecule.yml).
+SITE = "web1.example.test"
 RESULTS = REPO / "build" / "cluster-failover.json"
 # How long a test waits for the cluster to act before it fails.
 DEADLINE = 180
@@ -108,7 +109,7 @@ def post(web, address: str) -> str:
         sender=SENDER,
         body=f"body {marker}",
         subject=f"subject {marker}",
-        headers={"Message-ID": f"<{marker}@web.example.test>"},
+        headers={"Message-ID": f"<{marker}@{SITE}>"},
     )
     assert reply["data"][0] == 250, reply
     return marker
