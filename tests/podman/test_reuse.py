@@ -8,8 +8,11 @@ tests/unit/test_role_readme_examples.py) run against a fresh Debian container
 with only that path and a plain ansible.cfg. Each playbook runs twice: the
 second run must report changed=0, and the values are read back on the node.
 
+The playbooks: postfix alone, postfix with sasl_dovecot, postfix with mailman
+and a mailman_list task of the user's own, timesync alone.
+
 The postfix role's values are role vars here. A later role in the same play
-(sasl_dovecot) changes Postfix through the postfix role's hook; the hook once
+(sasl_dovecot, mailman) changes Postfix through the postfix role's hook; the hook once
 rebuilt main.cf from the variables visible to the calling role, so the role
 vars were lost (postfix defaults in main.cf, changed=4 on every run, a
 certificate path that did not exist and STARTTLS answering 454).
@@ -185,6 +188,32 @@ def test_postfix_role_vars_survive_sasl_dovecot_in_the_same_play(installed, node
         assert "PLAIN" in smtp.esmtp_features.get("auth", "")
         code, _text = smtp.login("user1", EXTRA_VARS["vault_user1_password"])
         assert code == 235
+
+
+def test_postfix_and_mailman_with_a_list_task_of_my_own(installed, node):
+    """postfix role vars, then mailman with role vars (a REST port of its own), then the user's own
+    mailman_list task that finds the port in the facts the mailman role publishes."""
+    twice(installed, "mailman.yml")
+    assert_postfix_role_vars(main_cf())
+    published = json.loads(on("cat", "/etc/ansible/facts.d/listserv_mailman.fact").stdout)
+    assert published["rest"]["port"] == 8011
+    assert "127.0.0.1:8011 " in on("ss", "-H", "-ltn").stdout
+    # Mailman's own client judges the roster: the role's two members and the task's one.
+    members = on("runuser", "-u", "list", "--", "mailman", "members", "staff@lists.example.org").stdout.split()
+    assert sorted(members) == ["alice@example.org", "bob@example.org", "carol@example.org"], members
+    # Postfix hands the list's mail to Mailman (the hook kept the postfix role's values above).
+    transport = on("postmap", "-q", "staff@lists.example.org", "hash:/var/lib/mailman3/data/postfix_lmtp").stdout
+    assert transport.startswith("lmtp:"), transport
+
+
+def test_timesync_alone(installed, node):
+    twice(installed, "timesync.yml")
+    conf = on("cat", "/etc/chrony/chrony.conf").stdout
+    assert "local stratum 8" in conf
+    assert "allow 192.0.2.0/24" in conf
+    assert not [line for line in conf.splitlines() if line.startswith(("pool ", "server "))], conf
+    tracking = on("chronyc", "-n", "tracking").stdout
+    assert "Leap status     : Normal" in tracking, tracking
 
 
 def test_hook_where_the_postfix_role_never_ran_fails_and_changes_nothing(installed, node):
