@@ -142,7 +142,7 @@ VALID = re.compile(r"^[!-~]{8,4096}$")
 
 
 def generate(length):
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    return "".join(secrets.choice(ALPHABET) for _index in range(length))
 
 
 def stored(module, path):

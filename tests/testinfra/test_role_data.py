@@ -19,7 +19,7 @@ WEB_CERTIFICATE = "/etc/ssl/certs/listserv-mailstack-web.pem"
 def config_value(host, path: str, key: str) -> str:
     """The value of `key:` in an INI-like file (root-only files read as root)."""
     for line in host.file(path).content_string.splitlines():
-        name, _, value = line.partition(":")
+        name, _colon, value = line.partition(":")
         if name.strip() == key:
             return value.strip()
     pytest.fail(f"{key} not in {path}")
