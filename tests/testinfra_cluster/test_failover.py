@@ -128,7 +128,8 @@ def copies(names: list[str], markers: list[str]) -> dict[str, int]:
         if running(name):
             box = node(name).file(MAILBOX)
             if box.exists:
-                for marker in re.findall(r"^Message-ID: <([^@>]+)@", box.content_string, re.I | re.M):
+                # Mailman folds a header longer than 78 characters ("Message-ID:\n <...>").
+                for marker in re.findall(r"^Message-ID:\s*<([^@>]+)@", box.content_string, re.I | re.M):
                     if marker in found:
                         found[marker] += 1
     return found

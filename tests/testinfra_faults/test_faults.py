@@ -46,7 +46,8 @@ def counts(mail, markers: list[str]) -> dict[str, int]:
     found = dict.fromkeys(markers, 0)
     box = mail.file(MAILBOX)
     if box.exists:
-        for marker in re.findall(r"^Message-ID: <([^@>]+)@", box.content_string, re.I | re.M):
+        # Mailman folds a header longer than 78 characters ("Message-ID:\n <...>").
+        for marker in re.findall(r"^Message-ID:\s*<([^@>]+)@", box.content_string, re.I | re.M):
             if marker in found:
                 found[marker] += 1
     return found
