@@ -24,6 +24,9 @@ FAULT_DISTROS ?= $(firstword $(DISTROS))
 # The long runs of `make test` (molecule scenarios, the podman suites, lint
 # and sanity) run side by side in this many lanes (tests/molecule/scenario_runs.py).
 MOLECULE_LANES ?= 2
+# Multi-node scenarios that never run beside each other (together they
+# saturate a 2-core machine); "" on a machine with more cores.
+MOLECULE_SOLO_SCENARIOS ?= default cluster
 CACHE_DIR ?= $(HOME)/.cache/listserv-mailstack
 
 # The virtualenv lives in the cache, keyed by the requirements, so a fresh
@@ -42,7 +45,7 @@ export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS MOLECULE_LANES
+export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS MOLECULE_LANES MOLECULE_SOLO_SCENARIOS
 
 .PHONY: help lab lab-up lab-destroy deps host-deps venv link images probe apt-cache test lint \
         ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
@@ -58,6 +61,7 @@ help: ## Show the targets and the variables that change them
 	@echo "  CLUSTER_DISTROS       releases of the cluster scenario [$(CLUSTER_DISTROS)]"
 	@echo "  FAULT_DISTROS         releases of the check-mode and fault suites [$(FAULT_DISTROS)]"
 	@echo "  MOLECULE_LANES        long runs (scenarios, podman suites, lint, sanity) side by side [$(MOLECULE_LANES)]"
+	@echo "  MOLECULE_SOLO_SCENARIOS  scenarios that never run beside each other [$(MOLECULE_SOLO_SCENARIOS)]"
 
 # --- set-up ----------------------------------------------------------------
 

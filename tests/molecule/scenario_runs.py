@@ -8,9 +8,10 @@ the unit and integration tests run in pytest's own thread; each test of
 tests/molecule/test_scenarios.py waits for its run and judges its log.
 
 Two runs of one molecule scenario never overlap: they share container names,
-network and volumes. Every other pair may: each scenario has container names
-and a network of its own. Free lanes take the longest waiting run first
-(ESTIMATES), which keeps the lanes' ends close together.
+network and volumes. The scenarios of MOLECULE_SOLO_SCENARIOS (the multi-node
+ones) never overlap either: together they saturate the CPU. Every other pair
+may: each scenario has container names and a network of its own. Free lanes
+take the longest waiting run first (ESTIMATES).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ FAULT_DISTROS = os.environ.get("FAULT_DISTROS", " ".join(DISTROS[:1])).split()
 # when pytest runs on its own).
 STATIC_CHECKS = os.environ.get("STATIC_CHECKS", "").split()
 LANES = max(1, int(os.environ.get("MOLECULE_LANES", "2")))
+# Scenarios of several nodes that never run beside each other: on a 2-core
+# machine the CPU is saturated by one of them plus a lighter run, and two side
+# by side each took about 1.6 times as long (docs/testing.md). The lighter runs
+# (modules, the podman suites, lint, sanity) fill the other lane. "" lets
+# every scenario run beside every other (a machine with more cores).
+SOLO = set(os.environ.get("MOLECULE_SOLO_SCENARIOS", "default cluster").split())
 DESTROY_ATTEMPTS = 3
 # Both front web servers are tested on every run: nginx on Debian 13, Apache on Debian 12.
 WEB_SERVER = {"debian13": "nginx", "debian12": "apache"}
@@ -283,7 +290,11 @@ class Lanes:
 def plan(selected: set[str]) -> list[Run]:
     """The runs behind the selected tests (their keys as in `selected`)."""
     runs = [
-        Run(scenario_key(scenario, distro), scenario, lambda timings, s=scenario, d=distro: run_scenario(s, d, timings))
+        Run(
+            scenario_key(scenario, distro),
+            "solo" if scenario in SOLO else scenario,
+            lambda timings, s=scenario, d=distro: run_scenario(s, d, timings),
+        )
         for scenario, distro in MATRIX
         if scenario_key(scenario, distro) in selected
     ]

@@ -133,3 +133,23 @@ def test_stop_drops_runs_not_started(recorder):
     assert lanes.result("first") == "done"
     assert lanes.runs["second"].future.cancelled()
     assert recorder.events == []
+
+
+def test_plan_keeps_the_multi_node_scenarios_apart(monkeypatch):
+    matrix = [("default", "debian13"), ("default", "debian12"), ("modules", "debian13"), ("cluster", "debian13")]
+    monkeypatch.setattr(runs_module, "MATRIX", matrix)
+    monkeypatch.setattr(runs_module, "STATIC_CHECKS", ["lint"])
+    selected = {"default-debian13", "default-debian12", "modules-debian13", "cluster-debian13", "lint", "podman-suite"}
+    groups = {run.key: run.group for run in runs_module.plan(selected)}
+    assert groups["default-debian13"] == groups["default-debian12"] == groups["cluster-debian13"]
+    assert len({groups["default-debian13"], groups["modules-debian13"], groups["lint"], groups["podman-suite"]}) == 4
+    # With MOLECULE_SOLO_SCENARIOS="" only the runs of one scenario stay apart.
+    monkeypatch.setattr(runs_module, "SOLO", set())
+    groups = {run.key: run.group for run in runs_module.plan(selected)}
+    assert groups["default-debian13"] == groups["default-debian12"] != groups["cluster-debian13"]
+
+
+def test_plan_has_only_the_selected_runs(monkeypatch):
+    monkeypatch.setattr(runs_module, "MATRIX", [("default", "debian13"), ("modules", "debian13")])
+    monkeypatch.setattr(runs_module, "STATIC_CHECKS", ["lint", "sanity"])
+    assert [run.key for run in runs_module.plan({"modules-debian13", "sanity"})] == ["modules-debian13", "sanity"]
