@@ -8,6 +8,10 @@ copies, one apt check) run with two connections in alternating rounds:
 
 - containers.podman.podman: four `podman exec` calls per module (temporary directory, copy, chmod, run)
 - lab_podman (lab/connection_plugins): the same connection with pipelining, one `podman exec -i`
+- ssh: Ansible's ssh connection with pipelining, multiplexed (ControlMaster/ControlPersist) over one
+  `podman exec -i <container> sshd -i` per node as its ProxyCommand: one `podman exec` per node and
+  run instead of one per module (openssh-server is installed in the container for this; sshd never
+  listens on the network, a key made for the run is the only way in)
 
 Run from the repository root with the venv on PATH: python3 benchmarks/connection_overhead.py [--runs 5]
 """
@@ -17,7 +21,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import shutil
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,7 +35,34 @@ MODULE_RUNS = 41
 VARIANTS = {
     "containers.podman.podman": {"ANSIBLE_PIPELINING": "0"},
     "lab_podman": {"ANSIBLE_PIPELINING": "1"},
+    "ssh": {"ANSIBLE_PIPELINING": "1"},
 }
+# Ratios are given against this variant (the connection the lab and the tests use).
+REFERENCE = "lab_podman"
+
+
+def ssh_env(name: str, workdir: Path) -> dict[str, str]:
+    """ssh through `podman exec ... sshd -i`, multiplexed, with a key made for this run."""
+    key = workdir / "key"
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
+    public = (workdir / "key.pub").read_text().strip()
+    # sshd in inetd mode on the ProxyCommand's standard input; this run's key is the only one it accepts.
+    script = (
+        "#!/bin/sh\nmkdir -p /run/sshd\n"
+        f'exec /usr/sbin/sshd -i -o "AuthorizedKeysCommand=/bin/echo {public}" -o AuthorizedKeysCommandUser=nobody\n'
+    )
+    run(["podman", "exec", "-i", name, "sh", "-c", "cat > /usr/local/sbin/bench-sshd"], stdin=script)
+    run(["podman", "exec", name, "chmod", "0700", "/usr/local/sbin/bench-sshd"])
+    return {
+        "ANSIBLE_REMOTE_USER": "root",
+        "ANSIBLE_PRIVATE_KEY_FILE": str(key),
+        "ANSIBLE_HOST_KEY_CHECKING": "0",
+        "ANSIBLE_SSH_ARGS": (
+            f"-o ControlMaster=auto -o ControlPersist=120s -o ControlPath={workdir}/cm-%C "
+            "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
+            '-o "ProxyCommand=podman exec -i %h /usr/local/sbin/bench-sshd"'
+        ),
+    }
 
 
 def main() -> None:
@@ -40,8 +73,12 @@ def main() -> None:
 
     name = f"mailstack-bench-connection-{os.getpid()}"
     run(["podman", "run", "-d", "--name", name, "--systemd", "always", args.image, "/sbin/init"])
+    workdir = Path(tempfile.mkdtemp(prefix="mailstack-bench-ssh-"))
     try:
         time.sleep(3)
+        install = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server"
+        run(["podman", "exec", name, "sh", "-c", install + " && systemctl disable --now ssh.service ssh.socket"])
+        VARIANTS["ssh"] = {**VARIANTS["ssh"], **ssh_env(name, workdir)}
         base_env = {
             **os.environ,
             "ANSIBLE_CONNECTION_PLUGINS": str(ROOT / "lab" / "connection_plugins"),
@@ -54,7 +91,8 @@ def main() -> None:
             for variant in order:
                 env = {**base_env, **VARIANTS[variant]}
                 started = time.monotonic()
-                run(["ansible-playbook", "-i", f"{name},", "-c", variant, str(PLAYBOOK)], env=env)
+                connection = "ssh" if variant == "ssh" else variant
+                run(["ansible-playbook", "-i", f"{name},", "-c", connection, str(PLAYBOOK)], env=env)
                 if rnd:
                     times[variant].append(time.monotonic() - started)
         result = {
@@ -67,17 +105,20 @@ def main() -> None:
                 for variant, values in times.items()
             },
         }
-        first, second = (result["variants"][v]["median"] for v in VARIANTS)
-        result["ratio"] = first / second
+        reference = result["variants"][REFERENCE]["median"]
+        result["ratio_to_" + REFERENCE] = {v: data["median"] / reference for v, data in result["variants"].items()}
         out = write_results("connection_overhead", result)
         for variant, data in result["variants"].items():
             print(
                 f"{variant:28} median {data['median']:6.2f} s ({data['min']:.2f}-{data['max']:.2f}), "
                 f"{data['per_task']:.2f} s per task"
             )
-        print(f"ratio {result['ratio']:.2f}x  ({out.relative_to(ROOT)})")
+        ratios = ", ".join(f"{v} {r:.2f}x" for v, r in result["ratio_to_" + REFERENCE].items())
+        print(f"time against {REFERENCE}: {ratios}  ({out.relative_to(ROOT)})")
     finally:
+        run(["ssh", "-O", "exit", "-o", f"ControlPath={workdir}/cm-%C", f"root@{name}"], check=False)
         run(["podman", "rm", "-f", name], check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
