@@ -367,11 +367,18 @@ def check_available(module, db_type):
 
 
 def database_stale(source, files):
-    """True when a database file is missing or older than the source file."""
-    source_mtime = os.stat(source).st_mtime_ns
+    """True when a database file is missing or older than the source file.
+
+    Compared in whole seconds, as Postfix does for its warning: the file is
+    written with a sub-second mtime from the system clock (atomic_move sets
+    it), while the database that postalias creates right after may get the
+    kernel's coarser clock, a few milliseconds earlier. Comparing nanoseconds
+    would call such a fresh database stale and make the next run changed.
+    """
+    source_mtime = int(os.stat(source).st_mtime)
     for name in files:
         try:
-            if os.stat(name).st_mtime_ns < source_mtime:
+            if int(os.stat(name).st_mtime) < source_mtime:
                 return True
         except FileNotFoundError:
             return True

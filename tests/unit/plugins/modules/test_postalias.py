@@ -173,6 +173,21 @@ def test_rebuild_decision_by_database_mtime(node, aliases_file, db_age, db_exist
     assert len(node.rebuilds) == int(rebuilt)
 
 
+@pytest.mark.parametrize(
+    ("source_ns", "database_ns", "rebuilt"),
+    [(900_000_000, 895_000_000, False), (100_000_000, -1_000_000, True)],
+    ids=["database 5 ms older in the same second", "database older by a second boundary"],
+)
+def test_database_age_is_judged_in_whole_seconds_as_postfix_does(node, aliases_file, source_ns, database_ns, rebuilt):
+    # atomic_move stamps the source with the system clock; postalias's file may get the kernel's coarser clock
+    second = (int(time.time()) - 10) * 1_000_000_000
+    os.utime(aliases_file, ns=(second + source_ns, second + source_ns))
+    os.utime(aliases_file + ".db", ns=(second + database_ns, second + database_ns))
+    result = run_module({"path": aliases_file, "name": "root", "recipients": ["alice"]})
+    assert result["changed"] is rebuilt
+    assert len(node.rebuilds) == int(rebuilt)
+
+
 def test_rebuild_false_never_runs_postalias(node, aliases_file):
     os.unlink(aliases_file + ".db")
     result = run_module({"path": aliases_file, "name": "x", "recipients": ["y"], "rebuild": False})
