@@ -47,7 +47,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DISTROS SCENARIOS CLUSTER_DISTROS FAULT_DISTROS MOLECULE_LANES MOLECULE_SOLO_SCENARIOS
 
-.PHONY: help lab lab-up lab-destroy deps host-deps venv link images probe apt-cache test lint \
+.PHONY: help lab lab-up lab-destroy deps host-deps venv link ssh-key images probe apt-cache test lint \
         ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
 
 help: ## Show the targets and the variables that change them
@@ -65,7 +65,7 @@ help: ## Show the targets and the variables that change them
 
 # --- set-up ----------------------------------------------------------------
 
-deps: host-deps venv link ## Install host packages and the virtualenv
+deps: host-deps venv link ssh-key ## Install host packages and the virtualenv
 
 host-deps:
 	@lab/host-setup.sh
@@ -86,6 +86,10 @@ $(BIN)/.installed:
 link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
+# The key of the lab's and the scenarios' ssh connection (lab/ssh-proxy).
+ssh-key: host-deps
+	@lab/ssh-proxy --key >/dev/null
 
 images: $(DISTROS:%=image-%) ## Build (or reuse) the Debian base images
 

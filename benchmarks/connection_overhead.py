@@ -8,10 +8,10 @@ copies, one apt check) run with two connections in alternating rounds:
 
 - containers.podman.podman: four `podman exec` calls per module (temporary directory, copy, chmod, run)
 - lab_podman (lab/connection_plugins): the same connection with pipelining, one `podman exec -i`
-- ssh: Ansible's ssh connection with pipelining, multiplexed (ControlMaster/ControlPersist) over one
-  `podman exec -i <container> sshd -i` per node as its ProxyCommand: one `podman exec` per node and
-  run instead of one per module (openssh-server is installed in the container for this; sshd never
-  listens on the network, a key made for the run is the only way in)
+- ssh: the lab's connection (inventories/lab/hosts.yml): Ansible's ssh connection with pipelining,
+  multiplexed (ControlMaster/ControlPersist) over lab/ssh-proxy, which runs the image's sshd in inetd
+  mode through one `podman exec -i` per node and run instead of one per module (sshd never listens on
+  the network; the checkout's key is the only way in)
 
 Run from the repository root with the venv on PATH: python3 benchmarks/connection_overhead.py [--runs 5]
 """
@@ -41,26 +41,17 @@ VARIANTS = {
 REFERENCE = "lab_podman"
 
 
-def ssh_env(name: str, workdir: Path) -> dict[str, str]:
-    """ssh through `podman exec ... sshd -i`, multiplexed, with a key made for this run."""
-    key = workdir / "key"
-    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
-    public = (workdir / "key.pub").read_text().strip()
-    # sshd in inetd mode on the ProxyCommand's standard input; this run's key is the only one it accepts.
-    script = (
-        "#!/bin/sh\nmkdir -p /run/sshd\n"
-        f'exec /usr/sbin/sshd -i -o "AuthorizedKeysCommand=/bin/echo {public}" -o AuthorizedKeysCommandUser=nobody\n'
-    )
-    run(["podman", "exec", "-i", name, "sh", "-c", "cat > /usr/local/sbin/bench-sshd"], stdin=script)
-    run(["podman", "exec", name, "chmod", "0700", "/usr/local/sbin/bench-sshd"])
+def ssh_env(workdir: Path) -> dict[str, str]:
+    """The lab's ssh connection (lab/ssh-proxy), with this run's own control sockets."""
+    proxy = ROOT / "lab" / "ssh-proxy"
+    key = run([str(proxy), "--key"]).stdout.strip()
     return {
         "ANSIBLE_REMOTE_USER": "root",
-        "ANSIBLE_PRIVATE_KEY_FILE": str(key),
-        "ANSIBLE_HOST_KEY_CHECKING": "0",
+        "ANSIBLE_PRIVATE_KEY_FILE": key,
         "ANSIBLE_SSH_ARGS": (
             f"-o ControlMaster=auto -o ControlPersist=120s -o ControlPath={workdir}/cm-%C "
-            "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
-            '-o "ProxyCommand=podman exec -i %h /usr/local/sbin/bench-sshd"'
+            "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR "
+            f'-o "ProxyCommand={proxy} %h"'
         ),
     }
 
@@ -76,9 +67,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="mailstack-bench-ssh-"))
     try:
         time.sleep(3)
-        install = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server"
-        run(["podman", "exec", name, "sh", "-c", install + " && systemctl disable --now ssh.service ssh.socket"])
-        VARIANTS["ssh"] = {**VARIANTS["ssh"], **ssh_env(name, workdir)}
+        VARIANTS["ssh"] = {**VARIANTS["ssh"], **ssh_env(workdir)}
         base_env = {
             **os.environ,
             "ANSIBLE_CONNECTION_PLUGINS": str(ROOT / "lab" / "connection_plugins"),

@@ -19,8 +19,10 @@ esac
 
 repo_name=localhost/mailstack-base
 # What goes into the tree. python3 for Ansible, systemd as PID 1, dbus for
-# systemctl, iproute2 for address facts.
-include=systemd,systemd-sysv,python3,dbus,iproute2,ca-certificates
+# systemctl, iproute2 for address facts, openssh-server for the lab's
+# connection (lab/ssh-proxy: sshd in inetd mode on a `podman exec`, never
+# listening on the network).
+include=systemd,systemd-sysv,python3,dbus,iproute2,ca-certificates,openssh-server
 recipe_hash=$( { cat "$0"; echo "$suite $include ${DEBOOTSTRAP_MIRROR:-}"; } | sha256sum | cut -c1-12)
 tag="$repo_name:$distro-$recipe_hash"
 
@@ -48,9 +50,27 @@ debootstrap --variant=minbase --include="$include" "$suite" "$root" ${DEBOOTSTRA
 for unit in systemd-modules-load.service sys-kernel-config.mount sys-kernel-debug.mount \
             sys-kernel-tracing.mount systemd-remount-fs.service getty@tty1.service \
             serial-getty@.service console-getty.service systemd-firstboot.service \
-            run-rpc_pipefs.mount var-lib-nfs-rpc_pipefs.mount; do
+            run-rpc_pipefs.mount var-lib-nfs-rpc_pipefs.mount \
+            ssh.service ssh.socket sshd.service; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
+# The connection's sshd (ssh.service and ssh.socket are masked above: nothing
+# listens on port 22). lab/ssh-proxy runs it as
+#   podman exec -i <container> /usr/local/sbin/mailstack-lab-sshd <public key>
+# and it speaks SSH on that exec's standard input and output, accepting only
+# the key it was given (the checkout's lab/state/ssh key).
+install -d "$root/usr/local/sbin"
+cat >"$root/usr/local/sbin/mailstack-lab-sshd" <<'SCRIPT'
+#!/bin/sh
+set -eu
+[ $# -ge 1 ] || { echo "usage: $0 <public key>" >&2; exit 2; }
+install -d -m 0755 /run/sshd
+exec /usr/sbin/sshd -i -o UsePAM=no -o PermitRootLogin=prohibit-password \
+  -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
+  -o AuthorizedKeysFile=none -o AuthorizedKeysCommandUser=nobody \
+  -o "AuthorizedKeysCommand=/bin/echo $*"
+SCRIPT
+chmod 0700 "$root/usr/local/sbin/mailstack-lab-sshd"
 # Downloads through the host's package cache (port 3143) when it answers (lab/apt-cache.sh),
 # straight from the archive otherwise: apt runs the script for each host it
 # fetches from, and the script prints the proxy or DIRECT.

@@ -9,9 +9,9 @@ set -euo pipefail
 # builds the controller virtualenv; git and rsync copy the tree for
 # ansible-test; shellcheck for its shell sanity test; apt-cacher-ng is the
 # package cache the containers share (lab/apt-cache.sh); nftables for the
-# capability probe (lab/probe.py).
+# capability probe (lab/probe.py); openssh-client for the lab's connection (lab/ssh-proxy).
 packages=(podman runc netavark aardvark-dns iptables debootstrap python3-venv git rsync shellcheck ca-certificates
-          apt-cacher-ng nftables)
+          apt-cacher-ng nftables openssh-client)
 
 missing=()
 for package in "${packages[@]}"; do

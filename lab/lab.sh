@@ -95,7 +95,13 @@ up() {
       log "$name: an earlier run left packages half-installed; running dpkg --configure -a"
       podman exec --env DEBIAN_FRONTEND=noninteractive "$name" dpkg --configure -a >&2
     fi
+    # Ansible reaches the nodes through lab/ssh-proxy, which needs the image's sshd.
+    if ! podman exec "$name" test -x /usr/local/sbin/mailstack-lab-sshd; then
+      log "$name was created from an older base image without the lab's sshd: run 'make lab-destroy', then 'make lab'."
+      exit 1
+    fi
   done
+  "$here/ssh-proxy" --key >/dev/null
 }
 
 address_of() {

@@ -315,5 +315,7 @@ def start(selected: set[str]) -> Lanes | None:
     """Start the lanes for the selected runs (once per pytest session)."""
     global LANES_STARTED  # noqa: PLW0603 - one set of lanes per pytest process
     if LANES_STARTED is None and selected:
+        # The scenarios' ssh connection needs the checkout's key before the first ssh starts.
+        subprocess.run([str(REPO / "lab" / "ssh-proxy"), "--key"], check=True, stdout=subprocess.DEVNULL)
         LANES_STARTED = Lanes(plan(selected), LANES).start()
     return LANES_STARTED

@@ -3,18 +3,25 @@
 The suites run against the inventory of a molecule scenario (molecule sets
 MOLECULE_INVENTORY_FILE) or against the lab (MAILSTACK_INVENTORY, default
 inventories/lab/hosts.yml). Nodes are podman containers reached with
-testinfra's podman backend (`podman exec`).
+testinfra's ssh backend through the lab's connection (lab/ssh-proxy: sshd on
+one `podman exec` per node, each command a channel of that master): 17 ms a
+command where `podman exec` took 200 ms, and a tenth of the CPU.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import testinfra
+from testinfra.backend.base import CommandResult
+from testinfra.backend.ssh import SshBackend
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,8 +56,59 @@ def container_of(name: str) -> str:
 
 
 @functools.cache
+def ssh_config() -> str:
+    """An ssh configuration for the lab's connection, with this process's own masters."""
+    key = subprocess.run(
+        [str(REPO / "lab" / "ssh-proxy"), "--key"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    # A short directory: a control socket's path must fit in 108 bytes.
+    directory = tempfile.mkdtemp(prefix="mailstack-ssh-")
+    config = Path(directory) / "config"
+    config.write_text(
+        "Host *\n"
+        "  User root\n"
+        f"  IdentityFile {key}\n"
+        "  IdentitiesOnly yes\n"
+        f"  ProxyCommand {REPO / 'lab' / 'ssh-proxy'} %h\n"
+        # The containers' host keys come from their image; a container is reached only through podman.
+        "  UserKnownHostsFile /dev/null\n"
+        "  StrictHostKeyChecking no\n"
+        "  LogLevel ERROR\n"
+        "  ControlMaster auto\n"
+        "  ControlPersist 60\n"
+        f"  ControlPath {directory}/%C\n"
+    )
+    atexit.register(_close_masters, str(config), directory)
+    return str(config)
+
+
+def _close_masters(config: str, directory: str) -> None:
+    for name in sorted(_CONTAINERS):
+        subprocess.run(["ssh", "-F", config, "-O", "exit", name], check=False, capture_output=True)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+_CONTAINERS: set[str] = set()
+
+
+class LabSshBackend(SshBackend):
+    """testinfra's ssh backend, with ssh's own failures (exit 255: a node
+    stopped or restarting) returned as a result like any other exit status, as
+    `podman exec` returned its own (125) before, instead of raised."""
+
+    def run_ssh(self, command: str) -> CommandResult:
+        cmd, cmd_args = self._build_ssh_command(command)
+        out = self.run_local(" ".join(cmd), *cmd_args)
+        out.command = self.encode(command)
+        return out
+
+
+@functools.cache
 def node(name: str) -> testinfra.host.Host:
-    return testinfra.get_host(f"podman://{container_of(name)}")
+    container = container_of(name)
+    _CONTAINERS.add(container)
+    # controlpersist=0: the configuration's masters, not testinfra's own options.
+    return testinfra.host.Host(LabSshBackend(container, ssh_config=ssh_config(), controlpersist=0))
 
 
 def podman(*args: str) -> str:
