@@ -4,7 +4,7 @@
 """Per-task cost of the connection to the lab's containers (see docs/benchmarks.md).
 
 One container from the Debian 13 base image; the same playbook (41 module runs: commands, stats,
-copies, one apt check) run with two connections in alternating rounds:
+copies, one apt check) run with three connections in alternating rounds:
 
 - containers.podman.podman: four `podman exec` calls per module (temporary directory, copy, chmod, run)
 - lab_podman (lab/connection_plugins): the same connection with pipelining, one `podman exec -i`
@@ -12,6 +12,10 @@ copies, one apt check) run with two connections in alternating rounds:
   multiplexed (ControlMaster/ControlPersist) over lab/ssh-proxy, which runs the image's sshd in inetd
   mode through one `podman exec -i` per node and run instead of one per module (sshd never listens on
   the network; the checkout's key is the only way in)
+
+Then one shell command as the end-to-end tests run theirs (testinfra), 50 times per round: `podman
+exec` (testinfra's podman backend) against the ssh master (its ssh backend, as tests/testinfra/nodes.py
+uses it): wall time and the CPU time of the client processes per command.
 
 Run from the repository root with the venv on PATH: python3 benchmarks/connection_overhead.py [--runs 5]
 """
@@ -21,6 +25,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import resource
+import shlex
 import shutil
 import statistics
 import tempfile
@@ -56,6 +62,34 @@ def ssh_env(workdir: Path) -> dict[str, str]:
     }
 
 
+COMMANDS = 50
+
+
+def command_costs(name: str, ssh: dict[str, str], rounds: int) -> dict[str, dict[str, float]]:
+    """One shell command as the end-to-end tests run it (testinfra): `podman exec` against
+    the multiplexed ssh master; median per command over the rounds, wall time and the
+    CPU time of the client processes (podman, ssh) this process waited for."""
+    ssh_cmd = ["ssh", *shlex.split(ssh["ANSIBLE_SSH_ARGS"]), "-i", ssh["ANSIBLE_PRIVATE_KEY_FILE"], f"root@{name}"]
+    ways = {
+        "podman exec": ["podman", "exec", name, "/bin/sh", "-c", "cat /etc/hostname"],
+        "ssh": [*ssh_cmd, "cat /etc/hostname"],
+    }
+    run(ways["ssh"])  # the master, not counted
+    samples: dict[str, dict[str, list[float]]] = {way: {"wall_ms": [], "cpu_ms": []} for way in ways}
+    for _ in range(rounds):
+        for way, argv in ways.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.monotonic()
+            for _ in range(COMMANDS):
+                run(argv)
+            wall = time.monotonic() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            samples[way]["wall_ms"].append(wall / COMMANDS * 1000)
+            samples[way]["cpu_ms"].append(cpu / COMMANDS * 1000)
+    return {way: {k: statistics.median(v) for k, v in data.items()} for way, data in samples.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -84,6 +118,7 @@ def main() -> None:
                 run(["ansible-playbook", "-i", f"{name},", "-c", connection, str(PLAYBOOK)], env=env)
                 if rnd:
                     times[variant].append(time.monotonic() - started)
+        commands = command_costs(name, VARIANTS["ssh"], args.runs)
         result = {
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "runs": args.runs,
@@ -93,6 +128,7 @@ def main() -> None:
                 variant: stats(values) | {"per_task": statistics.median(values) / MODULE_RUNS, "all": values}
                 for variant, values in times.items()
             },
+            "commands": commands,
         }
         reference = result["variants"][REFERENCE]["median"]
         result["ratio_to_" + REFERENCE] = {v: data["median"] / reference for v, data in result["variants"].items()}
@@ -104,6 +140,8 @@ def main() -> None:
             )
         ratios = ", ".join(f"{v} {r:.2f}x" for v, r in result["ratio_to_" + REFERENCE].items())
         print(f"time against {REFERENCE}: {ratios}  ({out.relative_to(ROOT)})")
+        for way, data in commands.items():
+            print(f"one command, {way:12} {data['wall_ms']:6.1f} ms wall, {data['cpu_ms']:5.1f} ms CPU of the client")
     finally:
         run(["ssh", "-O", "exit", "-o", f"ControlPath={workdir}/cm-%C", f"root@{name}"], check=False)
         run(["podman", "rm", "-f", name], check=False)
