@@ -76,11 +76,11 @@ def command_costs(name: str, ssh: dict[str, str], rounds: int) -> dict[str, dict
     }
     run(ways["ssh"])  # the master, not counted
     samples: dict[str, dict[str, list[float]]] = {way: {"wall_ms": [], "cpu_ms": []} for way in ways}
-    for _ in range(rounds):
+    for _round in range(rounds):
         for way, argv in ways.items():
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.monotonic()
-            for _ in range(COMMANDS):
+            for _command in range(COMMANDS):
                 run(argv)
             wall = time.monotonic() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
