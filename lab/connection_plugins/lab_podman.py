@@ -7,9 +7,11 @@ temporary directory, copy the module, make it executable, run it). With
 pipelining one `podman exec --interactive` runs the module from standard input:
 measured here, 0.65 s instead of 1.07 s per task (docs/benchmarks.md). It also
 mounts the container's file system only when a file is copied, not for every
-task as the parent does. Only the
-lab inventory and the molecule scenarios use it; it is not part of the
-collection's plugins.
+task as the parent does. The lab and the scenarios now use ssh through
+lab/ssh-proxy (faster still); this connection remains for the podman suites'
+own containers, for module tasks that run as a user without a login shell,
+and as the reference of benchmarks/connection_overhead.py. It is not part of
+the collection's plugins.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ short_description: Run tasks in the lab's podman containers, with pipelining
 description:
   - The podman connection of C(containers.podman), plus pipelining through
     C(podman exec --interactive).
-  - Used by the lab inventory and the molecule scenarios of listserv.mailstack.
+  - Used by the podman suites and some module tasks of listserv.mailstack's tests.
 author: listserv.mailstack contributors
 options:
   remote_addr:

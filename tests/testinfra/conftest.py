@@ -3,8 +3,8 @@
 The suite runs against the inventory of a molecule scenario (molecule sets
 MOLECULE_INVENTORY_FILE) or against the lab (MAILSTACK_INVENTORY, default
 inventories/lab/hosts.yml). Nodes are podman containers: the tests reach them
-with testinfra's podman backend (`podman exec`), which is much faster than
-running every command through Ansible.
+with testinfra's ssh backend over the lab's connection (nodes.py), which is
+much faster than running every command through Ansible.
 
 A test asks for `mail_node`, `web_node` or `any_node` and is run once per host
 of that group (`any_node`: every host).
