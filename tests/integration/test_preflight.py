@@ -176,3 +176,28 @@ def test_mailman_cluster_settings_checked_by_name(tmp_path: Path, variables: dic
     assert named in re.sub(r"\s+", " ", out), out
     # Nothing past the checks ran.
     assert "Install Mailman 3" not in out, out
+
+
+# Checks of type and choice are the argument specs' (meta/argument_specs.yml), not repeated in the
+# roles' preflight asserts: the spec refuses the value by name before any task of the role runs.
+@pytest.mark.parametrize(
+    ("role", "variables", "named"),
+    [
+        ("nfs_server", {"nfs_server_backend": "nfs4"}, "nfs_server_backend must be one of: kernel, ganesha, got: nfs4"),
+        ("nfs_server", {"nfs_server_ports": "2049"}, "nfs_server_ports"),
+        ("mailman_web", {"mailman_web_server": "lighttpd"}, "mailman_web_server must be one of: nginx, apache"),
+        ("nfs_autofs_client", {"nfs_autofs_client_direct_mounts": ["/srv/data"]}, "nfs_autofs_client_direct_mounts"),
+        ("nfs_autofs_client", {"nfs_autofs_client_accounts": ["list"]}, "nfs_autofs_client_accounts"),
+        ("pcs_cluster", {"pcs_cluster_stonith_devices": "fence_ipmilan"}, "pcs_cluster_stonith_devices"),
+    ],
+)
+def test_argument_specs_refuse_wrong_types_and_choices_by_name(
+    tmp_path: Path, role: str, variables: dict, named: str
+) -> None:
+    rc, out = run_play(tmp_path, ["debian13"], [f"listserv.mailstack.{role}"], variables)
+    assert rc != 0, out
+    assert "Validating arguments against arg spec" in out, out
+    assert named in out, out
+    # The role's own tasks never started: its validation is the last task that ran.
+    tasks = re.findall(r"^TASK \[(.*?)\]", out, re.M)
+    assert tasks[-1].startswith(f"listserv.mailstack.{role} : Validating arguments"), tasks

@@ -9,6 +9,7 @@ or an assertion behaves as it does in a play.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +18,25 @@ import yaml
 from ansible.plugins.filter.core import FilterModule
 from ansible.plugins.filter.mathstuff import FilterModule as MathFilterModule
 from ansible.plugins.test.core import TestModule
-from ansible_collections.listserv.mailstack.plugins.filter.network import FilterModule as NetworkFilterModule
 from jinja2.nativetypes import NativeEnvironment
 
 ROLES_DIR = Path(__file__).resolve().parents[3] / "roles"
+FILTER_DIR = ROLES_DIR.parent / "plugins" / "filter"
+
+
+def _collection_filters() -> dict[str, Any]:
+    """Every filter of plugins/filter/, under its fully qualified name."""
+    found = {}
+    for path in sorted(FILTER_DIR.glob("*.py")):
+        module = importlib.import_module(f"ansible_collections.listserv.mailstack.plugins.filter.{path.stem}")
+        found.update({f"listserv.mailstack.{name}": f for name, f in module.FilterModule().filters().items()})
+    return found
 
 
 def _prepare(env: jinja2.Environment) -> jinja2.Environment:
     env.filters.update(FilterModule().filters())
     env.filters.update(MathFilterModule().filters())
-    env.filters.update({f"listserv.mailstack.{name}": f for name, f in NetworkFilterModule().filters().items()})
+    env.filters.update(_collection_filters())
     env.tests.update(TestModule().tests())
     return env
 

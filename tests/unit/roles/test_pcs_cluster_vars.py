@@ -7,7 +7,7 @@ import base64
 import json
 
 import pytest
-from role_render import evaluate, load_yaml, role_variables
+from role_render import evaluate, load_yaml, role_variables, task_vars
 
 ROLE = "pcs_cluster"
 FACTS = {
@@ -243,3 +243,39 @@ def test_cluster_formed(output, online, formed):
 @pytest.mark.parametrize(("version", "flag"), [("0.12.0.2", "--yes"), ("0.11.5", "--force"), ("0.12.1", "--yes")])
 def test_destroy_confirmation_flag(version, flag):
     assert variables(__pcs_cluster_pcs_version=version)["__pcs_cluster_destroy_confirmation"] == flag
+
+
+# --- pcs arguments and the foreign-cluster guard --------------------------------------------------------
+
+
+def test_host_words_of_pcs_host_auth_and_cluster_setup():
+    values = variables(pcs_cluster_nodes=[{"name": "mail2", "address": "192.0.2.2"}, "mail1"])
+    assert values["__pcs_cluster_host_words"] == ["mail2", "addr=192.0.2.2", "mail1", "addr=10.0.0.11"]
+
+
+@pytest.mark.parametrize(
+    ("states", "foreign"),
+    [
+        ({"mail1": "ours", "mail2": "absent"}, []),
+        ({"mail1": "package-default", "mail2": "other"}, ["mail2"]),
+        ({"mail1": "other", "mail2": "other"}, ["mail1", "mail2"]),
+    ],
+    ids=["none", "one", "both"],
+)
+def test_nodes_of_another_cluster_are_named(states, foreign):
+    task = "Refuse to replace a cluster this role did not set up"
+    found = {"name": "billing", "nodes": ["x"], "addresses": ["192.0.2.9"]}
+    hostvars = {
+        name: dict(FACTS[name], __pcs_cluster_node_state=state, __pcs_cluster_node_found=found)
+        for name, state in states.items()
+    }
+    values = variables(hostvars=hostvars)
+    guard_vars = task_vars(ROLE, "configure.yml", task)
+    values["__pcs_cluster_foreign"] = evaluate(guard_vars["__pcs_cluster_foreign"], values)
+    assert values["__pcs_cluster_foreign"] == foreign
+    assertion = next(t for t in load_yaml(ROLE, "tasks/configure.yml") if t["name"] == task)["ansible.builtin.assert"]
+    assert evaluate("{{ " + assertion["that"][0] + " }}", values) is (not foreign)
+    if foreign:
+        message = evaluate(assertion["fail_msg"], values)
+        assert message.startswith(f"pcs_cluster: {', '.join(foreign)} already belong(s)")
+        assert '"billing"' in message and "192.0.2.9" in message
