@@ -23,13 +23,14 @@ def on(container: str, *argv: str) -> subprocess.CompletedProcess:
 
 
 @contextlib.contextmanager
-def systemd_container(name: str, hostname: str):
-    """Start the container, wait until systemd runs (not degraded), remove it afterwards."""
+def systemd_container(name: str, hostname: str, *options: str):
+    """Start the container (with further `podman run` options), wait until systemd runs (not degraded),
+    remove it afterwards."""
     image = f"localhost/mailstack-base:{DISTRO}"
     assert subprocess.run(["podman", "image", "exists", image], check=False).returncode == 0, f"{image}: make images"
     subprocess.run(["podman", "rm", "--force", name], check=False, capture_output=True)
     subprocess.run(
-        ["podman", "run", "-d", "--name", name, "--hostname", hostname, "--systemd=always", image],
+        ["podman", "run", "-d", "--name", name, "--hostname", hostname, "--systemd=always", *options, image],
         check=True,
         capture_output=True,
     )
@@ -46,8 +47,30 @@ def systemd_container(name: str, hostname: str):
         subprocess.run(["podman", "rm", "--force", "--time", "5", name], check=False, capture_output=True)
 
 
+@contextlib.contextmanager
+def podman_network(name: str):
+    """A bridge network of the test's own (with podman's DNS for the containers' names and aliases)."""
+    subprocess.run(["podman", "network", "rm", "--force", name], check=False, capture_output=True)
+    subprocess.run(["podman", "network", "create", name], check=True, capture_output=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["podman", "network", "rm", "--force", name], check=False, capture_output=True)
+
+
 def host_recap(output: str, host: str) -> dict[str, int]:
     """The PLAY RECAP counters of `host` in an ansible-playbook output; fails the test when it has none."""
     counters = recap(output).get(host)
     assert counters is not None, output[-3000:]
     return counters
+
+
+@contextlib.contextmanager
+def podman_volume(name: str):
+    """A volume of the test's own, removed afterwards (after the containers that use it)."""
+    subprocess.run(["podman", "volume", "rm", "--force", name], check=False, capture_output=True)
+    subprocess.run(["podman", "volume", "create", name], check=True, capture_output=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["podman", "volume", "rm", "--force", name], check=False, capture_output=True)

@@ -9,7 +9,9 @@ with only that path and a plain ansible.cfg. Each playbook runs twice: the
 second run must report changed=0, and the values are read back on the node.
 
 The playbooks: postfix alone, postfix with sasl_dovecot, postfix with mailman
-and a mailman_list task of the user's own, timesync alone.
+and a mailman_list task of the user's own, timesync alone, and
+nfs_autofs_client alone against a file server's share that is not Mailman's
+(two more containers on a network of their own).
 
 The postfix role's values are role vars here. A later role in the same play
 (sasl_dovecot, mailman) changes Postfix through the postfix role's hook; the hook once
@@ -20,6 +22,7 @@ certificate path that did not exist and STARTTLS answering 454).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import smtplib
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from podman_nodes import host_recap, systemd_container
+from podman_nodes import host_recap, podman_network, podman_volume, systemd_container
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINER = "mailstack-it-reuse"
@@ -102,7 +105,7 @@ def node():
         yield name
 
 
-def run(installed: Path, playbook: str) -> tuple[int, str]:
+def run(installed: Path, playbook: str, inventory: str = "hosts.yml", extra: dict | None = None) -> tuple[int, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -117,9 +120,10 @@ def run(installed: Path, playbook: str) -> tuple[int, str]:
         [
             "ansible-playbook",
             "-i",
-            str(installed / "hosts.yml"),
+            str(installed / inventory),
             "-e",
             f"@{installed / 'secrets.json'}",
+            *(["-e", json.dumps(extra)] if extra else []),
             str(REPO / "tests" / "reuse" / playbook),  # an absolute path stays as it is
         ],
         cwd=installed,
@@ -131,16 +135,17 @@ def run(installed: Path, playbook: str) -> tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def twice(installed: Path, playbook: str) -> str:
-    returncode, output = run(installed, playbook)
+def twice(installed: Path, playbook: str, host: str = HOST, **options) -> str:
+    """Run the playbook twice; the first run's output (the second must change nothing)."""
+    returncode, first = run(installed, playbook, **options)
+    assert returncode == 0, first[-5000:]
+    assert host_recap(first, host)["changed"] > 0
+    returncode, output = run(installed, playbook, **options)
     assert returncode == 0, output[-5000:]
-    assert host_recap(output, HOST)["changed"] > 0
-    returncode, output = run(installed, playbook)
-    assert returncode == 0, output[-5000:]
-    assert host_recap(output, HOST)["changed"] == 0, output[-5000:]
+    assert host_recap(output, host)["changed"] == 0, output[-5000:]
     # Nothing of the secrets in what Ansible printed.
-    assert not [secret for secret in EXTRA_VARS.values() if secret in output]
-    return output
+    assert not [secret for secret in EXTRA_VARS.values() if secret in first + output]
+    return first
 
 
 def main_cf() -> dict[str, str]:
@@ -232,3 +237,100 @@ def test_hook_where_the_postfix_role_never_ran_fails_and_changes_nothing(install
     assert f"the postfix role has not run on {HOST}" in output, output[-3000:]
     assert host_recap(output, HOST)["failed"] == 1
     assert on("sha256sum", "/etc/postfix/main.cf", "/etc/postfix/master.cf").stdout == before
+
+
+# --- nfs_autofs_client alone, against a share that is not Mailman's -----------------------------------
+
+FILES, WEB = "files.example.org", "web.example.org"
+FILES_CONTAINER, WEB_CONTAINER = "mailstack-it-reuse-files", "mailstack-it-reuse-web"
+
+
+@pytest.fixture(scope="module")
+def file_server_and_client(installed):
+    """A file server exporting /srv/projects (the nfs_server role's ganesha backend: no NFS in the
+    containers' kernel; privileged and the export on a volume, as ganesha's VFS backend needs) and a
+    plain, unprivileged web host, on a network of their own where each finds the other by name."""
+    (installed / "nfs-hosts.yml").write_text(
+        json.dumps(
+            {
+                "files": {"hosts": {FILES: {"ansible_host": FILES_CONTAINER, "ansible_connection": "lab_podman"}}},
+                "web": {"hosts": {WEB: {"ansible_host": WEB_CONTAINER, "ansible_connection": "lab_podman"}}},
+            }
+        )
+    )
+    with contextlib.ExitStack() as stack:
+        network = stack.enter_context(podman_network("mailstack-it-reuse-nfs"))
+        volume = stack.enter_context(podman_volume("mailstack-it-reuse-projects"))
+        stack.enter_context(
+            systemd_container(
+                FILES_CONTAINER,
+                FILES,
+                f"--network={network}",
+                f"--network-alias={FILES}",
+                "--privileged",
+                f"--volume={volume}:/srv/projects",
+            )
+        )
+        stack.enter_context(systemd_container(WEB_CONTAINER, WEB, f"--network={network}", f"--network-alias={WEB}"))
+        returncode, output = run(installed, "servers/projects_export.yml", inventory="nfs-hosts.yml")
+        assert returncode == 0, output[-5000:]
+        yield
+
+
+def on_web(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["podman", "exec", WEB_CONTAINER, *argv], capture_output=True, text=True, check=False)
+
+
+def map_lines(path: str) -> list[str]:
+    """The entries of an autofs map file on the web host (no comments, no blank lines)."""
+    lines = on_web("cat", path).stdout.splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_nfs_autofs_client_alone_against_a_share_that_is_not_mailmans(installed, file_server_and_client):
+    """The web container is unprivileged: it has no /dev/autofs on any machine, so the role needs
+    nfs_autofs_client_without_kernel_autofs (given here as an extra var, as a lab would) and says that
+    mounting on access is not in effect. Mounting over kernel NFS through autofs is the kernel
+    scenario's proof (QEMU virtual machines); here the maps, the accounts and the export are judged."""
+    first = twice(
+        installed,
+        "nfs_autofs_client.yml",
+        host=WEB,
+        inventory="nfs-hosts.yml",
+        extra={"nfs_autofs_client_without_kernel_autofs": True},
+    )
+    assert "mounting on access is NOT in effect" in first, first[-3000:]
+    # The maps, as automount reads them.
+    assert map_lines("/etc/auto.master.d/listserv-mailstack.autofs") == ["/- /etc/auto.direct --timeout=300"]
+    assert map_lines("/etc/auto.direct") == [f"/srv/projects -fstype=nfs,rw,suid,hard {FILES}:/srv/projects"]
+    automount = on_web("automount", "-m").stdout
+    assert f"{FILES}:/srv/projects" in automount, automount
+    # The share's owner exists here with the server's ids, not Mailman's list account.
+    assert on_web("id", "projects").stdout.strip().startswith("uid=2001(projects) gid=2001(projects)")
+    # Over NFS, from the web host, as the share's owner: the file the server put there.
+    url = f"nfs://{FILES}/srv/projects/README.txt?uid=2001&gid=2001"
+    assert on_web("nfs-cat", url).stdout == "project files, not Mailman's\n"
+    # autofs stays stopped (no autofs in an unprivileged container), and systemd is not degraded.
+    assert on_web("systemctl", "is-active", "autofs").stdout.strip() == "inactive"
+    assert on_web("systemctl", "is-system-running").stdout.strip() == "running"
+
+
+def test_a_server_that_exits_after_starting_fails_with_its_own_reason(installed, file_server_and_client):
+    """Another program holds the NFS port when the server starts: ganesha starts, cannot bind and
+    exits, and rpcbind shows nothing but statd. The role fails, and its message carries the server's
+    own last log lines, not only rpcbind's silence. Last in this module: it leaves the file server
+    without a running NFS server."""
+    for argv in (
+        ["systemctl", "stop", "nfs-ganesha"],
+        ["systemd-run", "--unit=port-squatter", "python3", "-m", "http.server", "2049"],
+    ):
+        done = subprocess.run(["podman", "exec", FILES_CONTAINER, *argv], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+    returncode, output = run(installed, "servers/projects_export.yml", inventory="nfs-hosts.yml")
+    assert returncode != 0, output[-3000:]
+    assert host_recap(output, FILES)["failed"] == 1
+    assert f"nfs_server: rpcbind on {FILES} does not show the pinned ports" in output, output[-3000:]
+    reason = output.split("The server's last log lines:", 1)[-1]
+    # systemd's and ganesha's words: the exit, and why (it could not bind its port).
+    assert "Main process exited" in reason, output[-3000:]
+    assert ":FATAL :Error binding" in reason, output[-3000:]

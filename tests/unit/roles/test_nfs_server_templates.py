@@ -317,5 +317,60 @@ def test_registered_ports_are_read_from_rpcinfo() -> None:
     100021    4   tcp  32803  nlockmgr
     100003    3   tcp   2049  nfs
 """
-    registered = role_variables(ROLE, __nfs_server_rpcinfo={"stdout": rpcinfo})["__nfs_server_registered"]
-    assert registered == {"nfs": [2049], "mountd": [892], "statd": [662], "nlockmgr_tcp": [32803]}
+    values = role_variables(ROLE, __nfs_server_rpcinfo={"rc": 0, "stdout": rpcinfo})
+    assert values["__nfs_server_registered"] == {
+        "nfs": [2049],
+        "mountd": [892],
+        "statd": [662],
+        "nlockmgr_tcp": [32803],
+    }
+    assert values["__nfs_server_registered_as_pinned"] is True
+
+
+@pytest.mark.parametrize(
+    ("rc", "drop", "pinned"),
+    [
+        (0, "", True),
+        (1, "", False),
+        (0, "2049  nfs", False),
+        (0, "892  mountd", False),
+        (0, "662  status", False),
+        (0, "32803  nlockmgr", False),
+    ],
+)
+def test_registered_as_pinned_needs_every_program(rc: int, drop: str, pinned: bool) -> None:
+    """What the verification waits for: ganesha that started and exited leaves only statd and rpcbind."""
+    rpcinfo = "\n".join(
+        f"    {program}    3   tcp  {port}"
+        for program, port in (
+            ("100003", "2049  nfs"),
+            ("100005", "892  mountd"),
+            ("100024", "662  status"),
+            ("100021", "32803  nlockmgr"),
+        )
+        if port != drop
+    )
+    values = role_variables(ROLE, __nfs_server_rpcinfo={"rc": rc, "stdout": rpcinfo})
+    assert values["__nfs_server_registered_as_pinned"] is pinned
+
+
+def test_why_the_server_did_not_register_keeps_the_journal_tail_and_the_serious_log_lines() -> None:
+    journal = ["Started nfs-ganesha.service.", "x", "Main process exited, code=exited, status=2", "Failed."]
+    log = [
+        "05/12/2026 : ganesha.nfsd-1[main] nfs_set_param_from_conf :NFS STARTUP :WARN :Use idmapped_user",
+        "05/12/2026 : ganesha.nfsd-1[main] Bind_sockets_V6 :DISP :CRIT :Cannot bind to tcp6 socket, error 98 "
+        "(Address already in use)",
+        "05/12/2026 : ganesha.nfsd-1[main] main :NFS STARTUP :FATAL :Fatal errors.  Server exiting...",
+        "/usr/lib/ganesha/libganesha_nfsd.so.6.5(+0x88256) [0x7fc2f4e5e256]",
+    ]
+    why = {
+        "results": [
+            {"__nfs_server_log": "journal", "stdout_lines": ["older"] + journal},
+            {"__nfs_server_log": "/var/log/ganesha/ganesha.log", "stdout_lines": log},
+        ]
+    }
+    lines = role_variables(ROLE, nfs_server_backend="ganesha", __nfs_server_why=why)["__nfs_server_why_lines"]
+    assert lines == journal + log[1:3]
+    # Skipped (the server registered): nothing to say.
+    skipped = {"results": [{"__nfs_server_log": "journal", "skipped": True}]}
+    assert role_variables(ROLE, __nfs_server_why=skipped)["__nfs_server_why_lines"] == []
