@@ -34,8 +34,10 @@ def _collection_filters() -> dict[str, Any]:
 
 
 def _prepare(env: jinja2.Environment) -> jinja2.Environment:
-    env.filters.update(FilterModule().filters())
-    env.filters.update(MathFilterModule().filters())
+    for module in (FilterModule(), MathFilterModule()):
+        builtin = module.filters()
+        env.filters.update(builtin)
+        env.filters.update({f"ansible.builtin.{name}": f for name, f in builtin.items()})
     env.filters.update(_collection_filters())
     env.tests.update(TestModule().tests())
     return env

@@ -365,7 +365,7 @@ def test_why_the_server_did_not_register_keeps_the_journal_tail_and_the_serious_
     ]
     why = {
         "results": [
-            {"__nfs_server_log": "journal", "stdout_lines": ["older"] + journal},
+            {"__nfs_server_log": "journal", "stdout_lines": ["older", *journal]},
             {"__nfs_server_log": "/var/log/ganesha/ganesha.log", "stdout_lines": log},
         ]
     }
