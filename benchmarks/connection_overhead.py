@@ -49,15 +49,12 @@ REFERENCE = "lab_podman"
 
 def ssh_env(workdir: Path) -> dict[str, str]:
     """The lab's ssh connection (lab/ssh-proxy), with this run's own control sockets."""
-    proxy = ROOT / "lab" / "ssh-proxy"
-    key = run([str(proxy), "--key"]).stdout.strip()
+    run([str(ROOT / "lab" / "ssh-proxy"), "--key"])
     return {
         "ANSIBLE_REMOTE_USER": "root",
-        "ANSIBLE_PRIVATE_KEY_FILE": key,
         "ANSIBLE_SSH_ARGS": (
-            f"-o ControlMaster=auto -o ControlPersist=120s -o ControlPath={workdir}/cm-%C "
-            "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR "
-            f'-o "ProxyCommand={proxy} %h"'
+            f"-F {ROOT / 'lab' / 'state' / 'ssh' / 'config'} "
+            f"-o ControlMaster=auto -o ControlPersist=120s -o ControlPath={workdir}/cm-%C"
         ),
     }
 
@@ -69,7 +66,7 @@ def command_costs(name: str, ssh: dict[str, str], rounds: int) -> dict[str, dict
     """One shell command as the end-to-end tests run it (testinfra): `podman exec` against
     the multiplexed ssh master; median per command over the rounds, wall time and the
     CPU time of the client processes (podman, ssh) this process waited for."""
-    ssh_cmd = ["ssh", *shlex.split(ssh["ANSIBLE_SSH_ARGS"]), "-i", ssh["ANSIBLE_PRIVATE_KEY_FILE"], f"root@{name}"]
+    ssh_cmd = ["ssh", *shlex.split(ssh["ANSIBLE_SSH_ARGS"]), f"root@{name}"]
     ways = {
         "podman exec": ["podman", "exec", name, "/bin/sh", "-c", "cat /etc/hostname"],
         "ssh": [*ssh_cmd, "cat /etc/hostname"],

@@ -120,6 +120,7 @@ info() {
   mail=$(container_of mail)
   web=$(container_of web)
   printf '\nShell on a node:      podman exec -it %s bash\n' "$mail"
+  printf 'Or as Ansible does:   ssh -F lab/state/ssh/config %s\n' "$mail"
   printf 'Re-run site.yml:      make lab\n'
   printf 'Time sync status:     podman exec %s chronyc -n sources\n' "$web"
   if podman exec "$mail" test -x /usr/sbin/sendmail 2>/dev/null; then

@@ -57,26 +57,18 @@ def container_of(name: str) -> str:
 
 @functools.cache
 def ssh_config() -> str:
-    """An ssh configuration for the lab's connection, with this process's own masters."""
-    key = subprocess.run(
-        [str(REPO / "lab" / "ssh-proxy"), "--key"], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    """The lab's ssh configuration (lab/state/ssh/config, written by `lab/ssh-proxy --key`),
+    with this process's own masters."""
+    subprocess.run([str(REPO / "lab" / "ssh-proxy"), "--key"], check=True, capture_output=True, text=True)
     # A short directory: a control socket's path must fit in 108 bytes.
     directory = tempfile.mkdtemp(prefix="mailstack-ssh-")
     config = Path(directory) / "config"
+    # ssh takes the first value of each option: these lines before the lab's.
     config.write_text(
-        "Host *\n"
-        "  User root\n"
-        f"  IdentityFile {key}\n"
-        "  IdentitiesOnly yes\n"
-        f"  ProxyCommand {REPO / 'lab' / 'ssh-proxy'} %h\n"
-        # The containers' host keys come from their image; a container is reached only through podman.
-        "  UserKnownHostsFile /dev/null\n"
-        "  StrictHostKeyChecking no\n"
-        "  LogLevel ERROR\n"
-        "  ControlMaster auto\n"
-        "  ControlPersist 60\n"
-        f"  ControlPath {directory}/%C\n"
+        "ControlMaster auto\n"
+        "ControlPersist 60\n"
+        f"ControlPath {directory}/%C\n"
+        f'Include "{REPO / "lab" / "state" / "ssh" / "config"}"\n'
     )
     atexit.register(_close_masters, str(config), directory)
     return str(config)
