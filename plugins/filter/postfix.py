@@ -108,6 +108,27 @@ def postfix_merge(parameters, contributions=None, restrictions=None):
     return merged
 
 
+def postfix_list_aliases(lists, list_dir):
+    """The aliases of Postfix-native lists: NAME (the member file), owner-NAME and NAME-request (the owner).
+
+    lists: [{name, owner, ...}] (owner may be missing for lists that are being removed: their
+      aliases are only named then, and the recipients are empty).
+    list_dir: the directory of the member files.
+    """
+    if isinstance(lists, (str, dict)) or not isinstance(lists, (list, tuple)):
+        raise AnsibleFilterError(f"postfix_list_aliases: expected a list of lists, got {lists!r}")
+    aliases = {}
+    for entry in lists:
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise AnsibleFilterError(f"postfix_list_aliases: a list needs a name, got {entry!r}")
+        name = str(entry["name"])
+        owner = [str(entry["owner"])] if entry.get("owner") else []
+        aliases[name] = [f":include:{str(list_dir).rstrip('/')}/{name}"]
+        aliases[f"owner-{name}"] = owner
+        aliases[f"{name}-request"] = owner
+    return aliases
+
+
 class FilterModule:
     def filters(self):
-        return {"postfix_merge": postfix_merge}
+        return {"postfix_merge": postfix_merge, "postfix_list_aliases": postfix_list_aliases}

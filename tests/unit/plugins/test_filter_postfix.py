@@ -1,10 +1,12 @@
-"""postfix_merge: how the postfix role combines its settings with other roles' contributions."""
+"""postfix_merge: how the postfix role combines its settings with other roles' contributions; postfix_list_aliases."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.listserv.mailstack.plugins.filter.postfix import postfix_merge
+from ansible_collections.listserv.mailstack.plugins.filter.postfix import postfix_list_aliases, postfix_merge
 
 RESTRICTIONS = {
     "smtpd_relay_restrictions": {"permit": ["permit_mynetworks"], "reject": ["reject_unauth_destination"]},
@@ -118,3 +120,56 @@ def test_conflicts_are_named(base: dict, contributions: list, message: str) -> N
 def test_parameters_must_be_a_dict() -> None:
     with pytest.raises(AnsibleFilterError, match="parameters must be a dict, got list"):
         postfix_merge([], [])
+
+
+# --- postfix_list_aliases ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lists", "list_dir", "expected"),
+    [
+        ([], "/etc/postfix/lists", {}),
+        (
+            [{"name": "staff", "owner": "alice@example.org", "members": ["bob@example.org"]}],
+            "/etc/postfix/lists",
+            {
+                "staff": [":include:/etc/postfix/lists/staff"],
+                "owner-staff": ["alice@example.org"],
+                "staff-request": ["alice@example.org"],
+            },
+        ),
+        (
+            [{"name": "a", "owner": "o@x"}, {"name": "b", "owner": "p@x"}],
+            "/srv/lists/",
+            {
+                "a": [":include:/srv/lists/a"],
+                "owner-a": ["o@x"],
+                "a-request": ["o@x"],
+                "b": [":include:/srv/lists/b"],
+                "owner-b": ["p@x"],
+                "b-request": ["p@x"],
+            },
+        ),
+        (
+            [{"name": "gone", "state": "absent"}],
+            "/etc/postfix/lists",
+            {"gone": [":include:/etc/postfix/lists/gone"], "owner-gone": [], "gone-request": []},
+        ),
+    ],
+    ids=["none", "one", "two-trailing-slash", "being-removed"],
+)
+def test_list_aliases(lists, list_dir, expected):
+    assert postfix_list_aliases(lists, list_dir) == expected
+
+
+@pytest.mark.parametrize(
+    ("lists", "named"),
+    [
+        ("staff", "expected a list of lists, got 'staff'"),
+        ([{"owner": "o@x"}], "a list needs a name, got {'owner': 'o@x'}"),
+        (["staff"], "a list needs a name, got 'staff'"),
+    ],
+)
+def test_list_aliases_refuse_bad_input_by_name(lists, named):
+    with pytest.raises(AnsibleFilterError, match=re.escape(named)):
+        postfix_list_aliases(lists, "/etc/postfix/lists")
