@@ -48,14 +48,16 @@ def systemd_container(name: str, hostname: str, *options: str):
 
 
 @contextlib.contextmanager
-def podman_network(name: str):
-    """A bridge network of the test's own (with podman's DNS for the containers' names and aliases)."""
-    subprocess.run(["podman", "network", "rm", "--force", name], check=False, capture_output=True)
-    subprocess.run(["podman", "network", "create", name], check=True, capture_output=True)
+def podman_object(kind: str, name: str):
+    """A podman network or volume of the test's own, made afresh and removed afterwards (after the
+    containers that use it: enter it before them). A network has podman's DNS for the containers'
+    names and aliases."""
+    subprocess.run(["podman", kind, "rm", "--force", name], check=False, capture_output=True)
+    subprocess.run(["podman", kind, "create", name], check=True, capture_output=True)
     try:
         yield name
     finally:
-        subprocess.run(["podman", "network", "rm", "--force", name], check=False, capture_output=True)
+        subprocess.run(["podman", kind, "rm", "--force", name], check=False, capture_output=True)
 
 
 def host_recap(output: str, host: str) -> dict[str, int]:
@@ -63,14 +65,3 @@ def host_recap(output: str, host: str) -> dict[str, int]:
     counters = recap(output).get(host)
     assert counters is not None, output[-3000:]
     return counters
-
-
-@contextlib.contextmanager
-def podman_volume(name: str):
-    """A volume of the test's own, removed afterwards (after the containers that use it)."""
-    subprocess.run(["podman", "volume", "rm", "--force", name], check=False, capture_output=True)
-    subprocess.run(["podman", "volume", "create", name], check=True, capture_output=True)
-    try:
-        yield name
-    finally:
-        subprocess.run(["podman", "volume", "rm", "--force", name], check=False, capture_output=True)

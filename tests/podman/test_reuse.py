@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from podman_nodes import host_recap, podman_network, podman_volume, systemd_container
+from podman_nodes import host_recap, podman_object, systemd_container
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINER = "mailstack-it-reuse"
@@ -259,8 +259,8 @@ def file_server_and_client(installed):
         )
     )
     with contextlib.ExitStack() as stack:
-        network = stack.enter_context(podman_network("mailstack-it-reuse-nfs"))
-        volume = stack.enter_context(podman_volume("mailstack-it-reuse-projects"))
+        network = stack.enter_context(podman_object("network", "mailstack-it-reuse-nfs"))
+        volume = stack.enter_context(podman_object("volume", "mailstack-it-reuse-projects"))
         stack.enter_context(
             systemd_container(
                 FILES_CONTAINER,
