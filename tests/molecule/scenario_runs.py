@@ -66,7 +66,7 @@ ESTIMATES = {
     "default-debian12": 13,
     "modules-debian13": 9,
     "modules-debian12": 9,
-    "podman-suite": 5,
+    "podman-suite": 18,
     "sanity": 3,
     "lint": 1,
 }
