@@ -23,11 +23,12 @@
 #       clean reboot is `lab/vm/vm.sh ssh NAME systemctl reboot`)
 #   lab/vm/vm.sh stop NAME      power off and forget the VM (its overlay too)
 #   lab/vm/vm.sh ssh-config NAME
-#       print an ssh_config block for the VM (Host NAME), for Ansible and testinfra
+#       print an ssh_config block for the VM (Host NAME): its port, then the
+#       lab's client options (lab/state/ssh/config), for Ansible and testinfra
 #
 # State lives in lab/state/vm/NAME/ (overlay, pid, console log, ports). SSH
-# uses the checkout's key (lab/ssh-proxy --key); the VMs' SSH ports listen on
-# 127.0.0.1 only.
+# uses the lab's client configuration and key (lab/ssh-proxy --key writes
+# both); the VMs' SSH ports listen on 127.0.0.1 only.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -54,14 +55,15 @@ accel() {
   fi
 }
 
+# The lab's ssh configuration (lab/state/ssh/config: user, key, host key
+# policy), with the VM's forwarded port instead of the containers' proxy.
 ssh_args() {
-  local dir key port
+  local dir
   dir=$(state_of "$1")
   [ -s "$dir/ssh-port" ] || die "$1 is not running (no $dir/ssh-port)"
-  port=$(cat "$dir/ssh-port")
-  key=$("$lab/ssh-proxy" --key)
-  printf '%s\n' -p "$port" -i "$key" -o IdentitiesOnly=yes -o UserKnownHostsFile=/dev/null \
-    -o StrictHostKeyChecking=no -o LogLevel=ERROR -o ConnectTimeout=5 -o BatchMode=yes root@127.0.0.1
+  "$lab/ssh-proxy" --key >/dev/null
+  printf '%s\n' -F "$lab/state/ssh/config" -o ProxyCommand=none -p "$(cat "$dir/ssh-port")" \
+    -o ConnectTimeout=5 -o BatchMode=yes 127.0.0.1
 }
 
 start() {
@@ -161,8 +163,10 @@ case "${1:-}" in
   ssh-config)
     name=${2:?name}; dir=$(state_of "$name")
     [ -s "$dir/ssh-port" ] || die "$name is not running"
-    printf 'Host %s\n  HostName 127.0.0.1\n  Port %s\n  User root\n  IdentityFile "%s"\n  IdentitiesOnly yes\n  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n  LogLevel ERROR\n' \
-      "$name" "$(cat "$dir/ssh-port")" "$("$lab/ssh-proxy" --key)"
+    "$lab/ssh-proxy" --key >/dev/null
+    # ssh takes the first value of each option: the VM's own before the lab's.
+    printf 'Host %s\n  HostName 127.0.0.1\n  Port %s\n  ProxyCommand none\n  Include "%s"\n' \
+      "$name" "$(cat "$dir/ssh-port")" "$lab/state/ssh/config"
     ;;
   *) echo "usage: $0 start NAME INDEX HOSTNAME [DISTRO] | wait NAME [SECONDS] | ssh NAME [COMMAND...] | power-cycle NAME | stop NAME | ssh-config NAME" >&2; exit 2 ;;
 esac

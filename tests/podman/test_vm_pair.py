@@ -99,9 +99,12 @@ def test_the_kernel_has_what_the_containers_lack(pair, module):
 def test_the_link_carries_traffic_and_survives_a_power_cycle(pair):
     probe = f'timeout 5 bash -c "exec 3<>/dev/tcp/{SERVER_ADDRESS}/22 && head -c 8 <&3"'
     assert on(CLIENT, probe).stdout == "SSH-2.0-"
+    boot_id = "cat /proc/sys/kernel/random/boot_id"
+    before = on(SERVER, boot_id).stdout.strip()
     vm("power-cycle", SERVER)
     vm("wait", SERVER, "600")
-    assert on(SERVER, "cat /proc/sys/kernel/random/boot_id").returncode == 0
+    after = on(SERVER, boot_id).stdout.strip()
+    assert before and after and after != before
     assert on(CLIENT, probe).stdout == "SSH-2.0-"
     # The client kept running: its uptime exceeds the server's.
     client_up = float(on(CLIENT, "cut -d' ' -f1 /proc/uptime").stdout)
