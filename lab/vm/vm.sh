@@ -13,6 +13,8 @@
 #       reboot or be powered off and on while the other runs. Each VM's
 #       network cards get MAC addresses of their own (52:54:00:4d:00:1INDEX
 #       and :2INDEX): QEMU would give both VMs the same.
+#       A second disk, blank (VM_DATA_SIZE, default 256M), is /dev/vdb:
+#       the backing device for DRBD.
 #   lab/vm/vm.sh wait NAME [SECONDS]
 #       until root logs in over SSH (default 300 s); prints the console's end
 #       when it does not
@@ -37,8 +39,16 @@ state_root="$lab/state/vm"
 ssh_base=${VM_SSH_BASE_PORT:-2220}
 link_port=${VM_LINK_PORT:-2300}
 network=${VM_NETWORK:-192.168.250}
-memory=${VM_MEMORY:-768}
+memory=${VM_MEMORY:-1536}
 cpus=${VM_CPUS:-2}
+# A blank second disk (/dev/vdb) of this size, the backing device of DRBD:
+# kept across power cycles, removed by stop.
+data_size=${VM_DATA_SIZE:-256M}
+# QEMU's host cache mode for both disks. unsafe: the guest's flushes (every
+# dpkg unpack does several) return at once and the data reach the overlay
+# when QEMU writes them or exits; the disks are throwaway overlays, and
+# power-cycle and stop end QEMU with SIGTERM, which writes everything out.
+disk_cache=${VM_DISK_CACHE:-unsafe}
 
 die() { echo "vm: $*" >&2; exit 1; }
 state_of() { printf '%s/%s' "$state_root" "$1"; }
@@ -51,7 +61,7 @@ accel() {
       "$lab/state/capabilities.json" 2>/dev/null; then
     echo "-accel kvm -cpu host"
   else
-    echo "-accel tcg,tb-size=128 -cpu max"
+    echo "-accel tcg,tb-size=${VM_TCG_TB_SIZE:-128} -cpu ${VM_TCG_CPU:-max}"
   fi
 }
 
@@ -80,6 +90,7 @@ start() {
   rm -rf "$dir"
   install -d -m 0700 "$dir"
   qemu-img create -q -f qcow2 -b "$image/disk.raw" -F raw "$dir/disk.qcow2"
+  qemu-img create -q -f qcow2 "$dir/data.qcow2" "$data_size"
   echo "$((ssh_base + index))" >"$dir/ssh-port"
   echo "$image" >"$dir/image"
   echo "$index $hostname $distro" >"$dir/identity"
@@ -100,7 +111,8 @@ boot() {
     -serial "file:$dir/console.log" -monitor none \
     -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 mailstack.hostname=$hostname mailstack.address=$network.$((10 + index))/24 mailstack.key=$key64" \
-    -drive "file=$dir/disk.qcow2,if=virtio,format=qcow2" \
+    -drive "file=$dir/disk.qcow2,if=virtio,format=qcow2,cache=$disk_cache" \
+    -drive "file=$dir/data.qcow2,if=virtio,format=qcow2,cache=$disk_cache" \
     -netdev "user,id=user,hostfwd=tcp:127.0.0.1:$(cat "$dir/ssh-port")-:22" \
     -device "virtio-net-pci,netdev=user,mac=52:54:00:4d:00:1$index" \
     -netdev "$link" -device "virtio-net-pci,netdev=link,mac=52:54:00:4d:00:2$index"

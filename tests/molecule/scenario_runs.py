@@ -37,6 +37,10 @@ DISTROS = os.environ.get("DISTROS", "debian13 debian12").split()
 # The cluster scenario (three nodes, failovers) is the longest: `make test`
 # runs it on the first release of DISTROS only, CLUSTER_DISTROS chooses.
 CLUSTER_DISTROS = os.environ.get("CLUSTER_DISTROS", " ".join(DISTROS[:1])).split()
+# The kernel scenario boots QEMU virtual machines of these releases (lab/vm/).
+KERNEL_DISTROS = os.environ.get("KERNEL_DISTROS", "debian13").split()
+# Scenarios whose nodes are QEMU virtual machines, not podman containers.
+VM_SCENARIOS = {"kernel"}
 # The check-mode and fault suites (tests/testinfra_faults) of `default` drift
 # files and restart services and nodes; they run on FAULT_DISTROS only.
 FAULT_DISTROS = os.environ.get("FAULT_DISTROS", " ".join(DISTROS[:1])).split()
@@ -67,15 +71,15 @@ ESTIMATES = {
     "modules-debian13": 9,
     "modules-debian12": 9,
     "podman-suite": 18,
+    "kernel-debian13": 15,
     "sanity": 3,
     "lint": 1,
 }
 PODMAN_SUITE = REPO / "tests" / "podman"
 PODMAN_SUITE_KEY = "podman-suite"
 
-MATRIX = [
-    (scenario, distro) for scenario in SCENARIOS for distro in (CLUSTER_DISTROS if scenario == "cluster" else DISTROS)
-]
+_SCENARIO_DISTROS = {"cluster": CLUSTER_DISTROS, "kernel": KERNEL_DISTROS}
+MATRIX = [(scenario, distro) for scenario in SCENARIOS for distro in _SCENARIO_DISTROS.get(scenario, DISTROS)]
 
 # Wall time of each step of each run (CI time, docs/testing.md), with the lane
 # and the minute it started and ended: printed at the end of the run
