@@ -14,7 +14,9 @@
 #       network cards get MAC addresses of their own (52:54:00:4d:00:1INDEX
 #       and :2INDEX): QEMU would give both VMs the same.
 #       A second disk, blank (VM_DATA_SIZE, default 256M), is /dev/vdb:
-#       the backing device for DRBD.
+#       the backing device for DRBD. VM_MEMORY (MB, default 1536), VM_CPUS
+#       (default 2) and VM_DISK_CACHE (QEMU cache mode of both disks, default
+#       unsafe) size and tune the VM.
 #   lab/vm/vm.sh wait NAME [SECONDS]
 #       until root logs in over SSH (default 300 s); prints the console's end
 #       when it does not
@@ -61,7 +63,7 @@ accel() {
       "$lab/state/capabilities.json" 2>/dev/null; then
     echo "-accel kvm -cpu host"
   else
-    echo "-accel tcg,tb-size=${VM_TCG_TB_SIZE:-128} -cpu ${VM_TCG_CPU:-max}"
+    echo "-accel tcg,tb-size=128 -cpu max"
   fi
 }
 

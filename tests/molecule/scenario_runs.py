@@ -71,7 +71,8 @@ ESTIMATES = {
     "modules-debian13": 9,
     "modules-debian12": 9,
     "podman-suite": 18,
-    "kernel-debian13": 15,
+    # Not in make test yet: its first run by hand took 28.5 min (docs/testing.md).
+    "kernel-debian13": 30,
     "sanity": 3,
     "lint": 1,
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from xml.etree import ElementTree
 
 from vms import CLIENT, EXPORT, LINK, SERVER
 
@@ -116,11 +117,17 @@ def test_pacemaker_runs_drbd_promoted_on_one_node_with_its_filesystem(server, cl
         assert vm.check("drbdadm dstate data").strip() == "UpToDate/UpToDate"
     primary = next(vm for vm in (server, client) if roles[vm.name].startswith("Primary"))
     assert re.search(r"^/dev/drbd0 /srv/data ext4 ", primary.check("cat /proc/mounts"), re.MULTILINE)
-    constraints = primary.check("pcs constraint --full")
-    assert re.search(r"promote data-drbd-clone then start data-fs", constraints), constraints
-    assert re.search(r"data-fs with data-drbd-clone.*\(with-rsc-role:Promoted\)", constraints, re.S) or (
-        "with-rsc-role:Promoted" in constraints or "rsc-role=Promoted" in constraints
-    ), constraints
+    constraints = ElementTree.fromstring(primary.check("cibadmin --query --scope constraints"))  # noqa: S314 - the test VM's own CIB
+    colocations = [
+        (element.get("rsc"), element.get("with-rsc"), element.get("with-rsc-role"), element.get("score"))
+        for element in constraints.iter("rsc_colocation")
+    ]
+    assert ("data-fs", "data-drbd-clone", "Promoted", "INFINITY") in colocations, colocations
+    orders = [
+        (element.get("first"), element.get("first-action"), element.get("then"), element.get("then-action"))
+        for element in constraints.iter("rsc_order")
+    ]
+    assert ("data-drbd-clone", "promote", "data-fs", "start") in orders, orders
 
 
 def test_a_failover_moves_the_primary_and_keeps_the_data(server, client):

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-VM = REPO / "lab" / "vm" / "vm.sh"
 SERVER, CLIENT = "nfs.example.test", "web.example.test"
 LINK = {SERVER: "192.168.250.11", CLIENT: "192.168.250.12"}
 EXPORT = "/srv/mailman3"
@@ -71,9 +70,3 @@ class VirtualMachine:
                 return last.stdout
             time.sleep(3)
         pytest.fail(f"{self.name}: {what} not within {timeout} s ({command!r}: {last.stderr[-1000:]})")
-
-
-def vm_tool(*argv: str, timeout: int = 900) -> str:
-    done = subprocess.run([str(VM), *argv], capture_output=True, text=True, check=False, timeout=timeout)
-    assert done.returncode == 0, f"vm.sh {' '.join(argv)}: {done.stderr[-2000:]}"
-    return done.stdout
