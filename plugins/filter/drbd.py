@@ -88,6 +88,23 @@ def drbd_resources(resources):
     return result
 
 
+def drbd_up(results, up=True):
+    """The results of looped `drbdadm cstate` commands whose resource is up
+    (up=True) or down (up=False). A resource is up when drbdadm answers with
+    a connection state other than "Unconfigured"; an error (no such resource
+    in the kernel) means down."""
+    if not isinstance(results, list):
+        raise AnsibleFilterError(f"drbd_up: wants the results list of a looped drbdadm cstate, got {results!r}")
+    chosen = []
+    for result in results:
+        if not isinstance(result, dict) or "rc" not in result:
+            raise AnsibleFilterError(f"drbd_up: not a command result: {result!r}")
+        is_up = result["rc"] == 0 and str(result.get("stdout", "")).strip() not in ("", "Unconfigured")
+        if is_up == bool(up):
+            chosen.append(result)
+    return chosen
+
+
 class FilterModule:
     def filters(self):
-        return {"drbd_resources": drbd_resources}
+        return {"drbd_resources": drbd_resources, "drbd_up": drbd_up}

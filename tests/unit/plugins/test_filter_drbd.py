@@ -6,7 +6,7 @@ import re
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.listserv.mailstack.plugins.filter.drbd import drbd_resources
+from ansible_collections.listserv.mailstack.plugins.filter.drbd import drbd_resources, drbd_up
 
 
 def test_defaults_are_filled_in():
@@ -72,3 +72,38 @@ def test_two_resources_cannot_share(second, key):
 def test_not_a_list_of_mappings(value):
     with pytest.raises(AnsibleFilterError, match="drbd_resources: "):
         drbd_resources(value)
+
+
+def _cstate(name, rc, stdout):
+    return {"item": {"name": name}, "rc": rc, "stdout": stdout}
+
+
+@pytest.mark.parametrize(
+    ("rc", "stdout", "up"),
+    [
+        (0, "Connected", True),
+        (0, "WFConnection", True),
+        (0, "StandAlone", True),
+        (0, "SyncSource\n", True),
+        (0, "Unconfigured", False),
+        (0, "Unconfigured\n", False),
+        (0, "", False),
+        (10, "", False),  # drbdadm: the kernel does not know the resource
+    ],
+)
+def test_drbd_up_reads_the_connection_state(rc, stdout, up):
+    result = _cstate("data", rc, stdout)
+    assert drbd_up([result]) == ([result] if up else [])
+    assert drbd_up([result], False) == ([] if up else [result])
+
+
+def test_drbd_up_keeps_order_and_results_unchanged():
+    results = [_cstate("a", 0, "Connected"), _cstate("b", 0, "Unconfigured"), _cstate("c", 0, "WFConnection")]
+    assert [r["item"]["name"] for r in drbd_up(results)] == ["a", "c"]
+    assert drbd_up(results, up=False) == [results[1]]
+
+
+@pytest.mark.parametrize("bad", [None, "Connected", {"rc": 0}, [{"stdout": "Connected"}], ["Connected"]])
+def test_drbd_up_refuses_what_is_not_command_results(bad):
+    with pytest.raises(AnsibleFilterError, match="drbd_up: "):
+        drbd_up(bad)
