@@ -15,8 +15,10 @@
 #       and :2INDEX): QEMU would give both VMs the same.
 #       A second disk, blank (VM_DATA_SIZE, default 256M), is /dev/vdb:
 #       the backing device for DRBD. VM_MEMORY (MB, default 1536), VM_CPUS
-#       (default 2) and VM_DISK_CACHE (QEMU cache mode of both disks, default
-#       unsafe) size and tune the VM.
+#       (default 1) and VM_DISK_CACHE (QEMU cache mode of both disks, default
+#       unsafe) size and tune the VM. One CPU each: under TCG, with both VMs
+#       busy on a 2-core host, two CPUs each were slower (fork+exec 55 ms
+#       against 33 ms, systemctl 240 ms against 150 ms); with KVM, raise it.
 #   lab/vm/vm.sh wait NAME [SECONDS]
 #       until root logs in over SSH (default 300 s); prints the console's end
 #       when it does not
@@ -42,7 +44,7 @@ ssh_base=${VM_SSH_BASE_PORT:-2220}
 link_port=${VM_LINK_PORT:-2300}
 network=${VM_NETWORK:-192.168.250}
 memory=${VM_MEMORY:-1536}
-cpus=${VM_CPUS:-2}
+cpus=${VM_CPUS:-1}
 # A blank second disk (/dev/vdb) of this size, the backing device of DRBD:
 # kept across power cycles, removed by stop.
 data_size=${VM_DATA_SIZE:-256M}
