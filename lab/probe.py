@@ -199,7 +199,15 @@ def probe() -> list[Capability]:
     )
 
     kvm_ok, kvm_detail = classify_kvm(is_char_device("/dev/kvm", MISC_MAJOR, KVM_MINOR), modules, cpu_flags)
-    found.append(Capability("kvm", kvm_ok, kvm_detail, "fast virtual machines for kernel-level tests"))
+    found.append(
+        Capability(
+            "kvm",
+            kvm_ok,
+            kvm_detail,
+            "the kernel scenario in make test (kernel NFS, autofs, DRBD failover in VMs); without KVM it runs under"
+            " TCG only when asked (KERNEL_TCG=1), far slower than make test's budget allows",
+        )
+    )
 
     qemu = shutil.which("qemu-system-x86_64")
     found.append(

@@ -71,7 +71,8 @@ ESTIMATES = {
     "modules-debian13": 9,
     "modules-debian12": 9,
     "podman-suite": 18,
-    # Not in make test yet: its first run by hand took 28.5 min (docs/testing.md).
+    # In make test where KVM is usable (not measured yet: no such machine); under TCG
+    # (KERNEL_TCG=1) it takes far longer (docs/testing.md).
     "kernel-debian13": 30,
     "sanity": 3,
     "lint": 1,
