@@ -279,3 +279,40 @@ def test_nodes_of_another_cluster_are_named(states, foreign):
         message = evaluate(assertion["fail_msg"], values)
         assert message.startswith(f"pcs_cluster: {', '.join(foreign)} already belong(s)")
         assert '"billing"' in message and "192.0.2.9" in message
+
+
+# --- pcs cluster setup: which failures are run again --------------------------------------------------------
+
+SETUP_TIMEOUT_IN_DESTROY = (
+    "Destroying cluster on hosts: 'mail1', 'mail2'...\n"
+    "Error: mail1: Connection timeout, check if pcsd is running there or try setting higher timeout with "
+    "--request-timeout option (Operation timed out after 60065 milliseconds with 0 bytes received)\n"
+    "Error: Errors have occurred, therefore pcs is unable to continue"
+)
+SETUP_TIMEOUT_AFTER_COMMIT = (
+    "Destroying cluster on hosts: 'mail1', 'mail2'...\nmail1: Successfully destroyed cluster\n"
+    "Sending 'corosync.conf' to 'mail1', 'mail2'\n"
+    "Error: mail2: Connection timeout, check if pcsd is running there or try setting higher timeout with "
+    "--request-timeout option (Operation timed out after 60039 milliseconds with 0 bytes received)"
+)
+
+
+@pytest.mark.parametrize(
+    ("rc", "stderr", "done"),
+    [
+        (0, "Cluster has been successfully set up.", True),
+        # pcs's remote destroy outlasted its fixed 60 s: nothing setup keeps was written, run again.
+        (1, SETUP_TIMEOUT_IN_DESTROY, False),
+        # corosync.conf went out: a node may be a member already, a second setup would only confuse.
+        (1, SETUP_TIMEOUT_AFTER_COMMIT, True),
+        (1, "Error: Unable to authenticate to mail2 - (HTTP error: 401)", True),
+        (1, "", True),
+    ],
+    ids=["success", "timeout-in-destroy", "timeout-after-corosync-conf", "other-error", "no-output"],
+)
+def test_setup_is_run_again_only_after_a_timeout_before_corosync_conf(rc, stderr, done):
+    task = next(t for t in load_yaml(ROLE, "tasks/configure.yml") if t.get("name") == "Set up the cluster")
+    result = {"rc": rc, "stderr": stderr}
+    assert evaluate("{{ " + task["until"] + " }}", {"__pcs_cluster_setup": result}) is done
+    assert evaluate(task["retries"], {"pcs_cluster_setup_retries": 3}) == 3
+    assert load_yaml(ROLE, "defaults/main.yml")["pcs_cluster_setup_retries"] == 1
