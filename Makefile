@@ -19,8 +19,8 @@ DISTROS ?= debian13 debian12
 # and `kernel` (QEMU virtual machines), which runs for KERNEL_DISTROS where the
 # probe finds KVM usable for a stock kernel. Without it the VMs run under QEMU's
 # software emulation (TCG), which takes longer than make test's budget
-# (docs/testing.md): KERNEL_TCG=1 runs it there too, e.g.
-# `make molecule SCENARIOS=kernel KERNEL_TCG=1`.
+# (docs/testing.md): KERNEL_TCG=1 runs it there too; `make test-kernel`
+# runs it alone either way.
 SCENARIOS ?= default modules cluster kernel
 KERNEL_DISTROS ?= debian13
 KERNEL_TCG ?= 0
@@ -55,7 +55,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DISTROS SCENARIOS CLUSTER_DISTROS KERNEL_DISTROS KERNEL_TCG FAULT_DISTROS MOLECULE_LANES MOLECULE_SOLO_SCENARIOS
 
 .PHONY: help lab lab-up lab-destroy deps host-deps venv link ssh-key images probe apt-cache test lint \
-        ansible-lint yamllint ruff sanity pytest unit integration molecule build clean
+        ansible-lint yamllint ruff sanity pytest unit integration molecule test-kernel build clean
 
 help: ## Show the targets and the variables that change them
 	@grep -hE '^[a-z0-9%-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -167,6 +167,10 @@ integration: deps ## Playbook-level tests on the controller only
 
 molecule: deps images apt-cache ## Molecule scenarios and tests/podman (SCENARIOS=..., DISTROS=..., CLUSTER_DISTROS=..., FAULT_DISTROS=...)
 	pytest tests/molecule
+
+# The kernel scenario alone, with or without KVM (under TCG about 45 min on 2 cores).
+test-kernel: deps probe apt-cache ## The kernel tier alone: QEMU VMs, under TCG where KVM is unusable (KERNEL_DISTROS=...)
+	SCENARIOS=kernel KERNEL_TCG=1 pytest tests/molecule -k kernel
 
 build: deps ## Build the collection artifact
 	ansible-galaxy collection build --force --output-path build/

@@ -205,7 +205,7 @@ def probe() -> list[Capability]:
             kvm_ok,
             kvm_detail,
             "the kernel scenario in make test (kernel NFS, autofs, DRBD failover in VMs); without KVM it runs under"
-            " TCG only when asked (KERNEL_TCG=1), far slower than make test's budget allows",
+            " TCG only when asked (make test-kernel), far slower than make test's budget allows",
         )
     )
 
