@@ -374,3 +374,8 @@ def test_why_the_server_did_not_register_keeps_the_journal_tail_and_the_serious_
     # Skipped (the server registered): nothing to say.
     skipped = {"results": [{"__nfs_server_log": "journal", "skipped": True}]}
     assert role_variables(ROLE, __nfs_server_why=skipped)["__nfs_server_why_lines"] == []
+
+
+@pytest.mark.parametrize(("backend", "other"), [("kernel", "nfs-ganesha"), ("ganesha", "nfs-server")])
+def test_the_other_backends_unit_is_stopped(backend, other):
+    assert role_variables("nfs_server", nfs_server_backend=backend)["__nfs_server_other_unit"] == other
