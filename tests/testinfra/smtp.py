@@ -15,18 +15,22 @@ import time
 import uuid
 
 import pytest
+from nodes import inventory
 
 CLIENT = r"""
 import json, smtplib, ssl, sys
 spec = json.loads(sys.argv[1])
 out = {"starttls": None, "data": None, "rcpt": {}, "auth": None}
-s = smtplib.SMTP(spec["server"], spec.get("port", 25), local_hostname=spec["helo"], timeout=60)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+if spec.get("tls"):
+    s = smtplib.SMTP_SSL(spec["server"], spec["port"], local_hostname=spec["helo"], timeout=60, context=ctx)
+else:
+    s = smtplib.SMTP(spec["server"], spec.get("port", 25), local_hostname=spec["helo"], timeout=60)
 out["ehlo"] = list(s.ehlo(spec["helo"]))
 out["features"] = sorted(s.esmtp_features)
 if spec.get("starttls"):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
     out["starttls"] = list(s.starttls(context=ctx))
     s.ehlo(spec["helo"])
     out["features_tls"] = sorted(s.esmtp_features)
@@ -65,11 +69,13 @@ def smtp(
     port: int = 25,
     size: int | None = None,
     starttls: bool = False,
+    tls: bool = False,
     auth: dict | None = None,
     helo: str = "web.example.test",
     headers: dict | None = None,
 ) -> dict:
-    """One SMTP session from `node` to `server`; returns the replies."""
+    """One SMTP session from `node` to `server`; returns the replies. `tls`:
+    implicit TLS from the first byte (port 465), `starttls`: STARTTLS first."""
     if body is not None:
         extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         body = f"From: {sender}\r\nTo: {', '.join(rcpt)}\r\nSubject: {subject}\r\n{extra}\r\n{body}\r\n"
@@ -82,6 +88,7 @@ def smtp(
         "body": body,
         "size": size,
         "starttls": starttls,
+        "tls": tls,
         "auth": auth,
     }
     out = node.check_output("python3 -c %s %s", CLIENT, json.dumps(spec))
@@ -89,12 +96,19 @@ def smtp(
 
 
 BURST_CLIENT = r"""
-import json, smtplib, sys, time
+import json, smtplib, ssl, sys, time
 spec = json.loads(sys.argv[1])
 
 def connect():
     s = smtplib.SMTP(spec["server"], spec.get("port", 25), local_hostname=spec["helo"], timeout=30)
     s.ehlo(spec["helo"])
+    if spec.get("auth"):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s.starttls(context=ctx)
+        s.ehlo(spec["helo"])
+        s.login(spec["auth"]["user"], spec["auth"]["password"])
     return s
 
 # Like a sending MTA: a message counts as sent when the server said 250 to
@@ -151,6 +165,9 @@ def burst(
     retry_for: float = 0,
     pause: float = 0,
     stats: dict | None = None,
+    port: int = 25,
+    auth: dict | None = None,
+    starttls: bool = False,
 ) -> list[str]:
     """`count` messages over SMTP from `node`, on one connection while it
     lasts, each with its own Message-ID <marker@helo> and the marker as
@@ -158,7 +175,8 @@ def burst(
     connection broke or that got a 4xx is sent again on a new connection
     for up to that many seconds, as a sending MTA would; `pause` seconds
     pass after each accepted message. Every message must
-    end up accepted; `stats` (when given) receives the number of reconnects."""
+    end up accepted; `stats` (when given) receives the number of reconnects.
+    With `auth` every connection does STARTTLS and AUTH first (`as_member`)."""
     markers = [token() for _index in range(count)]
     spec = {
         "server": server,
@@ -168,6 +186,8 @@ def burst(
         "markers": markers,
         "retry_for": retry_for,
         "pause": pause,
+        "port": port,
+        "auth": auth,
     }
     out = json.loads(node.check_output("python3 -c %s %s", BURST_CLIENT, json.dumps(spec)))
     refused = [(m, code) for m, code in zip(markers, out["codes"], strict=True) if code != 250]
@@ -175,6 +195,23 @@ def burst(
     if stats is not None:
         stats["reconnects"] = out["reconnects"]
     return markers
+
+
+def account_password(user: str) -> str:
+    """The password the inventory gives the mail account `user`."""
+    for hostvars in inventory()["_meta"]["hostvars"].values():
+        for account in hostvars.get("postfix_accounts", []):
+            if account.get("name") == user and account.get("password_plaintext"):
+                return account["password_plaintext"]
+    pytest.fail(f"the inventory gives no password for the mail account {user}")
+
+
+def as_member(sender: str) -> dict:
+    """The options of smtp()/burst() for a local user who posts from elsewhere
+    as a member would: the submission port, STARTTLS and AUTH as the address's
+    own account (the mail node refuses a local address as sender otherwise)."""
+    user = sender.split("@", 1)[0]
+    return {"port": 587, "starttls": True, "auth": {"user": user, "password": account_password(user)}}
 
 
 def token() -> str:

@@ -17,7 +17,7 @@ import socket
 from urllib.parse import urlencode
 
 import pytest
-from smtp import smtp, token, wait_for_mail
+from smtp import as_member, smtp, token, wait_for_mail
 from web import address_of, request, wait_for_status
 
 MAIL = "mail.example.test"
@@ -47,6 +47,7 @@ def post(web, mlist: str, sender: str = "user1@mail.example.test"):
         body=f"body {marker}",
         subject=f"subject {marker}",
         headers={"Message-ID": f"<{message_id}>"},
+        **(as_member(sender) if sender.endswith(f"@{MAIL}") else {}),
     )
     assert reply["data"][0] == 250, reply
     return marker, message_id

@@ -38,10 +38,18 @@ def test_auth_offered_after_starttls(web_node):
     assert sorted(mechanisms) == ["LOGIN", "PLAIN"]
 
 
-@pytest.mark.parametrize("port", [25, 587])
+@pytest.mark.parametrize("port", [25, 587, 465])
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
 def test_authenticated_client_may_relay(web_node, account, mechanism, port):
-    reply = smtp(web_node, MAIL, [OUTSIDE], port=port, starttls=True, auth={**account, "mechanism": mechanism})
+    reply = smtp(
+        web_node,
+        MAIL,
+        [OUTSIDE],
+        port=port,
+        tls=port == 465,
+        starttls=port != 465,
+        auth={**account, "mechanism": mechanism},
+    )
     assert reply["auth"][0] == 235, reply
     assert reply["rcpt"][OUTSIDE][0] == 250, reply
 

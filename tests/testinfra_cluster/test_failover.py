@@ -27,7 +27,7 @@ import time
 import pytest
 from nodes import REPO, container_of, networks_of, node, podman, start_with_addresses
 from playbook_runs import changed, playbook
-from smtp import burst, smtp, token
+from smtp import as_member, burst, smtp, token
 from web import address_of, request
 
 GROUP = "mail"
@@ -107,6 +107,7 @@ def post(web, address: str) -> str:
         address,
         [LIST],
         sender=SENDER,
+        **as_member(SENDER),
         body=f"body {marker}",
         subject=f"subject {marker}",
         headers={"Message-ID": f"<{marker}@{SITE}>"},
@@ -118,7 +119,7 @@ def post(web, address: str) -> str:
 def in_flight(web, address: str) -> list[str]:
     """A post, then a burst of posts sent just before a failure, so that some
     are still in Postfix's or Mailman's queues when the active node fails."""
-    return [post(web, address), *burst(web, address, [LIST], IN_FLIGHT, sender=SENDER)]
+    return [post(web, address), *burst(web, address, [LIST], IN_FLIGHT, sender=SENDER, **as_member(SENDER))]
 
 
 def copies(names: list[str], markers: list[str]) -> dict[str, int]:

@@ -28,7 +28,7 @@ import time
 import pytest
 from capability_marks import has
 from nodes import container_of, networks_of, podman, start_with_addresses
-from smtp import burst
+from smtp import as_member, burst
 from web import address_of, request
 
 LIST = "faults@lists.example.test"
@@ -90,7 +90,7 @@ def wait_delivered(mail, markers: list[str]) -> None:
 
 
 def post_burst(web, count: int, **options) -> list[str]:
-    return burst(web, MAIL, [LIST], count, sender=MEMBER, **options)
+    return burst(web, MAIL, [LIST], count, sender=MEMBER, **as_member(MEMBER), **options)
 
 
 def in_background(action, delay: float) -> threading.Thread:

@@ -6,7 +6,11 @@ import re
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.listserv.mailstack.plugins.filter.postfix import postfix_list_aliases, postfix_merge
+from ansible_collections.listserv.mailstack.plugins.filter.postfix import (
+    postfix_list_aliases,
+    postfix_merge,
+    postfix_sender_maps,
+)
 
 RESTRICTIONS = {
     "smtpd_relay_restrictions": {"permit": ["permit_mynetworks"], "reject": ["reject_unauth_destination"]},
@@ -173,3 +177,107 @@ def test_list_aliases(lists, list_dir, expected):
 def test_list_aliases_refuse_bad_input_by_name(lists, named):
     with pytest.raises(AnsibleFilterError, match=re.escape(named)):
         postfix_list_aliases(lists, "/etc/postfix/lists")
+
+
+# --- postfix_sender_maps ----------------------------------------------------------
+
+
+def lookup(table: str, key: str):
+    """A Postfix regexp table lookup: the first /pattern/ that matches the whole
+    key (case-insensitively, Postfix's default) gives its result, $N expanded."""
+    for line in table.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = re.match(r"^/(.*)/ (.*)$", line)
+        assert match, f"not a regexp table line: {line!r}"
+        found = re.search(match.group(1), key, re.IGNORECASE)
+        if found:
+            return found.expand(re.sub(r"\$\{(\d)\}", r"\\g<\1>", match.group(2)))
+    return None
+
+
+MAPS = postfix_sender_maps(
+    ["$myhostname", "localhost.$mydomain", "localhost", "example.test."],
+    {"postmaster@example.test": ["alice", "bob"], "info@mail.example.test": "carol"},
+    myhostname="mail.example.test",
+    mydomain="example.test",
+)
+
+
+@pytest.mark.parametrize(
+    ("sender", "owners"),
+    [
+        ("user1@mail.example.test", "user1, user1@mail.example.test"),
+        ("USER1@Mail.Example.Test", "USER1, USER1@Mail.Example.Test"),
+        ("user1+lists@mail.example.test", "user1, user1@mail.example.test"),
+        ("root@localhost", "root, root@localhost"),
+        ("root@localhost.example.test", "root, root@localhost.example.test"),
+        ("anyone@example.test", "anyone, anyone@example.test"),
+        ("postmaster@example.test", "alice, bob"),
+        ("info@mail.example.test", "carol"),
+        ("someone@elsewhere.example", None),
+        ("user1@mail.example.test.evil.example", None),
+        ("user1@xmail.example.test", None),
+        ("user1@mailxexample.test", None),
+        ("", None),
+    ],
+)
+def test_sender_login_table_names_the_owners(sender, owners):
+    assert lookup(MAPS["logins"], sender) == owners
+
+
+@pytest.mark.parametrize(
+    ("sender", "refused"),
+    [
+        ("user1@mail.example.test", True),
+        ("x@LOCALHOST", True),
+        ("postmaster@example.test", True),
+        ("someone@elsewhere.example", False),
+        ("user1@sub.mail.example.test", False),
+        ("", False),
+    ],
+)
+def test_sender_access_table_refuses_the_local_domains(sender, refused):
+    result = lookup(MAPS["access"], sender)
+    assert (result is not None) == refused
+    if refused:
+        assert result.startswith("REJECT 5.7.1 ")
+
+
+def test_sender_maps_expand_and_deduplicate_the_domains():
+    assert MAPS["domains"] == ["mail.example.test", "localhost.example.test", "localhost", "example.test"]
+    braces = postfix_sender_maps(["${myhostname}", "$(mydomain)"], myhostname="m.example", mydomain="example")
+    assert braces["domains"] == ["m.example", "example"]
+
+
+def test_list_domains_are_owned_by_no_login():
+    maps = postfix_sender_maps(["lists.example.test"], owner="nobody")
+    assert lookup(maps["logins"], "team@lists.example.test") == "(no-login)"
+    assert lookup(maps["logins"], "team-bounces@lists.example.test") == "(no-login)"
+    assert lookup(maps["access"], "team@lists.example.test").startswith("REJECT")
+
+
+def test_no_domains_give_tables_that_match_nothing():
+    maps = postfix_sender_maps([])
+    assert lookup(maps["logins"], "a@b.example") is None
+    assert lookup(maps["access"], "a@b.example") is None
+
+
+@pytest.mark.parametrize(
+    ("domains", "logins", "owner", "named"),
+    [
+        (["hash:/etc/postfix/domains"], {}, "local-part", "'hash:/etc/postfix/domains'"),
+        (["$virtual_alias_domains"], {}, "local-part", "'$virtual_alias_domains'"),
+        (["bad domain.example"], {}, "local-part", "'bad domain.example'"),
+        ("example.test", {}, "local-part", "'example.test'"),
+        (["example.test"], {"not-an-address": "alice"}, "local-part", "'not-an-address'"),
+        (["example.test"], {"a@example.test": []}, "local-part", "'a@example.test'"),
+        (["example.test"], {"a@example.test": ["al ice"]}, "local-part", "'al ice'"),
+        (["example.test"], {"a@example.test": ["$1"]}, "local-part", "'$1'"),
+        (["example.test"], ["a@example.test"], "local-part", "['a@example.test']"),
+        (["example.test"], {}, "somebody", "'somebody'"),
+    ],
+)
+def test_sender_maps_refuse_bad_input_naming_it(domains, logins, owner, named):
+    with pytest.raises(AnsibleFilterError, match=re.escape(named)):
+        postfix_sender_maps(domains, logins, owner, who="postfix_sender_login_domains")
