@@ -107,6 +107,24 @@ options:
   send_welcome_message:
     description: Whether new members get a welcome message.
     type: bool
+  dmarc_mitigate_action:
+    description:
+      - What Mailman does to a post whose From domain publishes a DMARC policy of C(quarantine) or C(reject) (or to
+        every post with O(dmarc_mitigate_unconditionally)), so that the list's copy still passes DMARC at the
+        recipients - V(munge_from) puts the list's address in From (the poster goes to Reply-To or Cc),
+        V(wrap_message) sends the post as an attachment of a message from the list, V(reject) and V(discard) refuse
+        it; V(no_mitigation) leaves it, and the copies fail DMARC at providers that enforce it.
+    type: str
+    choices: [no_mitigation, munge_from, wrap_message, reject, discard]
+  dmarc_mitigate_unconditionally:
+    description: Apply O(dmarc_mitigate_action) to every post, whatever the poster's domain publishes.
+    type: bool
+  dmarc_moderation_notice:
+    description: The text of the refusal when O(dmarc_mitigate_action) is V(reject).
+    type: str
+  dmarc_wrapped_message_text:
+    description: Text added above the post when O(dmarc_mitigate_action) is V(wrap_message).
+    type: str
   settings:
     description:
       - Any other writable list setting, by the name the list's C(config) REST resource uses, for example
@@ -246,6 +264,12 @@ EXAMPLES = r"""
       - email: dave@example.org
         delivery_mode: mime_digests
 
+- name: Posts from domains that publish DMARC quarantine or reject go out with the list's From
+  listserv.mailstack.mailman_list:
+    name: staff@lists.example.org
+    dmarc_mitigate_action: munge_from
+    dmarc_mitigate_unconditionally: false
+
 - name: Settings without an option of their own
   listserv.mailstack.mailman_list:
     name: staff@lists.example.org
@@ -374,6 +398,10 @@ SETTING_OPTIONS = (
     "max_message_size",
     "max_num_recipients",
     "send_welcome_message",
+    "dmarc_mitigate_action",
+    "dmarc_mitigate_unconditionally",
+    "dmarc_moderation_notice",
+    "dmarc_wrapped_message_text",
 )
 # Writable, but its value cannot be compared: Mailman returns a hash.
 UNCOMPARABLE_SETTINGS = frozenset(("moderator_password",))
@@ -406,6 +434,12 @@ def argument_spec():
         max_message_size=dict(type="int"),
         max_num_recipients=dict(type="int"),
         send_welcome_message=dict(type="bool"),
+        dmarc_mitigate_action=dict(
+            type="str", choices=["no_mitigation", "munge_from", "wrap_message", "reject", "discard"]
+        ),
+        dmarc_mitigate_unconditionally=dict(type="bool"),
+        dmarc_moderation_notice=dict(type="str"),
+        dmarc_wrapped_message_text=dict(type="str"),
         settings=dict(type="dict", default={}),
         owners=dict(type="list", elements="raw"),
         moderators=dict(type="list", elements="raw"),
@@ -479,7 +513,8 @@ def wanted_settings(params):
     wanted = {key: params[key] for key in SETTING_OPTIONS if params[key] is not None}
     for key in SINGLE_LINE_OPTIONS:
         check_text(key, wanted.get(key))
-    check_text("info", wanted.get("info"), line_breaks=True)
+    for key in ("info", "dmarc_moderation_notice", "dmarc_wrapped_message_text"):
+        check_text(key, wanted.get(key), line_breaks=True)
     settings = params["settings"] or {}
     for key, value in settings.items():
         for item in value if isinstance(value, list) else [value]:

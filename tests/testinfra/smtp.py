@@ -10,6 +10,7 @@ plain data:
 
 from __future__ import annotations
 
+import email.utils
 import json
 import time
 import uuid
@@ -77,7 +78,14 @@ def smtp(
     """One SMTP session from `node` to `server`; returns the replies. `tls`:
     implicit TLS from the first byte (port 465), `starttls`: STARTTLS first."""
     if body is not None:
+        # As a mail client writes it: Date and Message-ID unless the test sets
+        # its own (a server that adds them later breaks signatures made before).
+        given = {name.lower() for name in headers or {}}
         extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        if "date" not in given:
+            extra += f"Date: {email.utils.formatdate(localtime=False)}\r\n"
+        if "message-id" not in given:
+            extra += f"Message-ID: {email.utils.make_msgid(domain=helo)}\r\n"
         body = f"From: {sender}\r\nTo: {', '.join(rcpt)}\r\nSubject: {subject}\r\n{extra}\r\n{body}\r\n"
     spec = {
         "server": server,

@@ -83,9 +83,12 @@ def test_records_name_mx_spf_dkim_and_dmarc_for_each_domain(zones, published):
         assert re.search(rf"^{re.escape(domain)}\. \d+ IN MX 10 {re.escape(MAIL)}\.$", text, re.M), text
         assert published[domain].startswith("v=spf1 ip4:") and published[domain].endswith(" -all")
         assert published[f"_dmarc.{domain}"].startswith("v=DMARC1; p=none")
-        keys = [name for name in published if name.endswith(f"._domainkey.{domain}")]
-        assert keys == [f"mail-1._domainkey.{domain}"], keys
-        assert published[keys[0]].startswith("v=DKIM1; k=rsa; p=MII")
+        keys = sorted(name for name in published if name.endswith(f"._domainkey.{domain}"))
+        # The list domain also publishes Mailman's ARC key.
+        wanted = ["arc-mail-1", "mail-1"] if domain == LIST_DOMAIN else ["mail-1"]
+        assert keys == [f"{selector}._domainkey.{domain}" for selector in wanted], keys
+        for key in keys:
+            assert published[key].startswith("v=DKIM1; k=rsa; p=MII")
     assert re.search(rf"^{re.escape(MAIL)}\. \d+ IN A \d+\.\d+\.\d+\.\d+$", zones[MAIL], re.M)
 
 
@@ -111,6 +114,24 @@ def test_list_mail_is_signed_by_the_list_domain_after_mailman(web, mail, publish
     assert dkim.verify(message, dnsfunc=dns_from(published)), "dkimpy does not verify the list's signature"
 
 
+def test_list_mail_carries_a_valid_arc_seal_from_mailman(web, mail, published):
+    """Mailman (role mailman, [ARC]) seals its changes; dkimpy's ARC verifier
+    validates the chain (cv=pass) with the ARC key the records publish."""
+    marker = token()
+    sender = f"user1@{MAIL}"
+    smtp(web, MAIL, [LIST], sender=sender, body=marker, subject=f"arc {marker}", **as_member(sender))
+    message = delivered(mail, "user2", marker)
+    for header in (
+        b"ARC-Seal: i=1;",
+        b"ARC-Message-Signature: i=1;",
+        b"ARC-Authentication-Results: i=1; mail.example.test;",
+    ):
+        assert header in message, header
+    result, instances, reason = dkim.arc_verify(message, dnsfunc=dns_from(published))
+    assert result == b"pass", (reason, instances)
+    assert instances[0]["as-domain"] == LIST_DOMAIN.encode() and instances[0]["ams-selector"] == b"arc-mail-1"
+
+
 def test_an_altered_copy_no_longer_verifies(web, mail, published):
     """The verifier can fail: the same delivered copy with its Subject changed."""
     marker = token()
@@ -119,8 +140,10 @@ def test_an_altered_copy_no_longer_verifies(web, mail, published):
     )
     message = delivered(mail, "user2", marker)
     assert dkim.verify(message, dnsfunc=dns_from(published))
+    assert dkim.arc_verify(message, dnsfunc=dns_from(published))[0] == b"pass"
     altered = message.replace(b"Subject: [Team] alter", b"Subject: [Team] ALTER")
     assert not dkim.verify(altered, dnsfunc=dns_from(published))
+    assert dkim.arc_verify(altered, dnsfunc=dns_from(published))[0] == b"fail"
 
 
 def test_users_mail_is_signed_by_their_own_domain(web, mail, published):

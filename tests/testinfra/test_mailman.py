@@ -247,3 +247,12 @@ def test_clear_locks_playbook_removes_only_stale_locks(mail):
     # the running master's lock is untouched
     assert [n for n in held_before if n.startswith("master.lck")] == [n for n in after if n.startswith("master.lck")]
     assert mail.service("mailman3").is_running
+
+
+def test_lists_mitigate_dmarc_by_default(mail):
+    """The role's default (mailman_dmarc_mitigate_action): posts from domains
+    that publish p=quarantine/reject go out with the list's From."""
+    for fqdn in ("team.lists.example.test", "mailman.lists.example.test"):
+        config = rest(mail, "GET", f"/lists/{fqdn}/config")["body"]
+        assert config["dmarc_mitigate_action"] == "munge_from", (fqdn, config["dmarc_mitigate_action"])
+        assert config["dmarc_mitigate_unconditionally"] is False

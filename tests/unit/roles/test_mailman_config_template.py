@@ -10,6 +10,8 @@ from role_render import render_template
 ROLE = "mailman"
 BASE = {
     "ansible_facts": {"fqdn": "mail.example.org"},
+    "inventory_hostname_short": "mail",
+    "mailman_domains": ["lists.example.org"],
     "__mailman_rest_password": "rest-secret",
 }
 REST_PASSWORD = BASE["__mailman_rest_password"]
@@ -78,3 +80,19 @@ def test_rest_api_and_archiver():
 def test_recipients_per_smtp_transaction(given, expected):
     cfg = mailman_cfg(**({} if given is None else {"mailman_max_recipients": given}))
     assert cfg["mta"]["max_recipients"] == expected
+
+
+def test_arc_signs_with_the_nodes_key_for_the_first_list_domain():
+    arc = mailman_cfg()["ARC"]
+    assert arc["enabled"] == "yes"
+    assert arc["domain"] == "lists.example.org"
+    assert arc["selector"] == "arc-mail-1"
+    assert arc["privkey"] == "/etc/mailman3/arc/lists.example.org.arc-mail-1.key"
+    assert arc["authserv_id"] == "mail.example.org"
+    assert arc["trusted_authserv_ids"] == "mail.example.org"
+
+
+def test_arc_can_be_switched_off_and_trusts_the_given_ids():
+    assert not mailman_cfg(mailman_arc=False).has_section("ARC")
+    arc = mailman_cfg(mailman_arc_trusted_authserv_ids=["mail.example.org", "mx2.example.org"])["ARC"]
+    assert arc["trusted_authserv_ids"] == "mail.example.org, mx2.example.org"

@@ -48,6 +48,10 @@ def default_config(fqdn):
         "description": "",
         "digest_size_threshold": 30.0,
         "display_name": local.capitalize(),
+        "dmarc_mitigate_action": "no_mitigation",
+        "dmarc_mitigate_unconditionally": False,
+        "dmarc_moderation_notice": "",
+        "dmarc_wrapped_message_text": "",
         "fqdn_listname": fqdn,
         "http_etag": '"etag"',
         "info": "",
@@ -784,6 +788,35 @@ def test_one_patch_with_only_changed_keys_and_diff(demo):
     }
     assert result["diff"]["after"]["settings"]["display_name"] == "Renamed"
     assert result["diff"]["after"]["settings"]["max_message_size"] == 40
+
+
+def test_dmarc_mitigation_options_are_list_settings(demo):
+    args = {
+        "name": LIST,
+        "dmarc_mitigate_action": "munge_from",
+        "dmarc_mitigate_unconditionally": False,
+        "dmarc_moderation_notice": "Your domain's DMARC policy\nforbids this list to forward your post.",
+    }
+    result = run(demo, args)
+    assert result["settings_changed"] == {
+        "dmarc_mitigate_action": "munge_from",
+        "dmarc_moderation_notice": "Your domain's DMARC policy\nforbids this list to forward your post.",
+    }
+    assert run(demo, args)["changed"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "msg"),
+    [
+        ({"dmarc_mitigate_action": "munge"}, "value of dmarc_mitigate_action must be one of"),
+        ({"dmarc_wrapped_message_text": "bad\x00text"}, "dmarc_wrapped_message_text must not contain control"),
+        ({"settings": {"dmarc_mitigate_action": "munge_from"}}, "dmarc_mitigate_action has an option of its own"),
+    ],
+)
+def test_bad_dmarc_mitigation_input_is_refused_before_any_write(demo, args, msg):
+    result = run(demo, {"name": LIST, **args}, expect_fail=True)
+    assert msg in result["msg"], result["msg"]
+    assert demo.writes == []
 
 
 def test_check_mode_settings_change_writes_nothing(demo):
