@@ -19,7 +19,11 @@ round measures both lists on every container, one after the other (the order alt
 to round), so that before/after and Mailman/Postfix are measured side by side; it also samples the
 CPU Mailman's processes use while idle (what shorter runner intervals cost).
 
-Run from the repository root with the venv on PATH: python3 benchmarks/delivery_fanout.py [--runs 5]
+With --signing the containers are instead: "unsigned" (no DKIM milter, Mailman's ARC off), "signed"
+(the role defaults of #19: rspamd signs with DKIM what Mailman sends, Mailman seals with ARC) and
+"dkim-only" (rspamd, ARC off), and the ratios are against "unsigned": what signing costs a fan-out.
+
+Run from the repository root with the venv on PATH: python3 benchmarks/delivery_fanout.py [--runs 5] [--signing]
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ MAILMAN_DEFAULTS = {"mailman_bulk_member_recipients": False, "mailman_max_recipi
 TUNED = {
     "mailman_runner_sleep_time": "0.25s",
     "postfix_parameters": {"local_destination_concurrency_limit": 8},
+}
+# --signing: the cost of DKIM (rspamd, Postfix's milter) and ARC (Mailman) on the fan-out.
+SIGNING = {
+    "unsigned": {"mailman_arc": False},
+    "signed": {"bench_rspamd": True},
+    "dkim-only": {"bench_rspamd": True, "mailman_arc": False},
 }
 
 # Runs inside the container: send one post, wait until every mailbox has it.
@@ -174,7 +184,7 @@ def deploy(name: str, vars_file: Path) -> float:
     return took
 
 
-def summarize(args, name: str, configs: dict, *, deploys: dict, idle: dict, samples: dict) -> None:
+def summarize(args, name: str, configs: dict, *, deploys: dict, idle: dict, samples: dict, baseline: str) -> None:
     info = exec_in(name, "bash", "-c", "mailman --version; postconf -h mail_version").splitlines()
     result = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -205,12 +215,12 @@ def summarize(args, name: str, configs: dict, *, deploys: dict, idle: dict, samp
     result["ratios"] = {
         f"{config}: mailman / include": median[f"{config}/mailman"] / median[f"{config}/include"] for config in configs
     } | {
-        f"{variant}: {config} / defaults": median[f"{config}/{variant}"] / median[f"defaults/{variant}"]
+        f"{variant}: {config} / {baseline}": median[f"{config}/{variant}"] / median[f"{baseline}/{variant}"]
         for variant in ("mailman", "include")
         for config in configs
-        if config != "defaults"
+        if config != baseline
     }
-    out_file = write_results("delivery_fanout", result)
+    out_file = write_results("delivery_fanout_signing" if args.signing else "delivery_fanout", result)
     for label, data in result["variants"].items():
         d = data["all"]
         print(f"{label:18} all {d['median']:7.2f} s ({d['min']:.2f}-{d['max']:.2f})")
@@ -240,9 +250,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--idle-seconds", type=float, default=20, help="how long Mailman's idle CPU is sampled")
     parser.add_argument("--tuned", type=json.loads, default=TUNED, help="JSON: role variables of the tuned set")
+    parser.add_argument("--signing", action="store_true", help="compare unsigned, DKIM+ARC and DKIM-only delivery")
     args = parser.parse_args()
 
-    configs = {"mailman-defaults": MAILMAN_DEFAULTS, "defaults": {}, "tuned": args.tuned}
+    if args.signing:
+        configs, baseline = dict(SIGNING), "unsigned"
+    else:
+        configs, baseline = {"mailman-defaults": MAILMAN_DEFAULTS, "defaults": {}, "tuned": args.tuned}, "defaults"
     names = {config: f"mailstack-bench-delivery-{config}-{os.getpid()}" for config in configs}
     members = [f"bench{i:04d}@{FQDN}" for i in range(args.members)]
     samples: dict[str, list[dict]] = {f"{c}/{v}": [] for c in configs for v in ("mailman", "include")}
@@ -281,7 +295,7 @@ def main() -> None:
                     samples[f"{config}/{variant}"].append(sample)
                     took = f"all {sample['all']:7.2f} s, first {sample['first']:.2f} s"
                     print(f"round {rnd} {config:16} {variant:8} {took}", flush=True)
-        summarize(args, names["defaults"], configs, deploys=deploys, idle=idle, samples=samples)
+        summarize(args, names[baseline], configs, deploys=deploys, idle=idle, samples=samples, baseline=baseline)
     finally:
         if not os.environ.get("BENCH_KEEP"):
             for name in names.values():
