@@ -4,6 +4,8 @@ handler, with Mailman's config, list and DiscardMessage stood in for."""
 
 from __future__ import annotations
 
+import datetime
+import sqlite3
 import sys
 import threading
 from email.message import Message
@@ -160,6 +162,32 @@ def test_handler_lets_a_requeued_entry_through(handler):
     msgdata: dict = {}
     handler.process(mlist, message("<m3@example>"), msgdata)
     handler.process(mlist, message("<m3@example>"), msgdata)
+
+
+def test_handler_lets_a_recovered_backup_through_but_not_a_resent_copy(handler):
+    """The node died in the middle of the pipeline: Mailman recovers the runner's backup file,
+    the metadata as LMTP queued it (no mark, the same received_time) - the same delivery, let
+    through. A copy sent again over SMTP was received at another time - discarded."""
+    mlist = MailingList("team.lists.example.test")
+    received = datetime.datetime(2026, 12, 5, 14, 0, 1, 123456)
+    handler.process(mlist, message("<m5@example>"), {"received_time": received})
+    handler.process(mlist, message("<m5@example>"), {"received_time": received})
+    with pytest.raises(Discard):
+        handler.process(mlist, message("<m5@example>"), {"received_time": received + datetime.timedelta(seconds=3)})
+
+
+def test_store_keeps_the_queue_entry_and_reads_an_older_file(plugin, tmp_path):
+    path = tmp_path / "seen.sqlite"
+    with sqlite3.connect(path) as old:  # the table before the token column
+        old.execute("CREATE TABLE seen (list_id TEXT NOT NULL, message_id TEXT NOT NULL, seen_at REAL NOT NULL, "
+                    "PRIMARY KEY (list_id, message_id))")  # fmt: skip
+        old.execute("INSERT INTO seen VALUES ('l', '<old@example>', 1.0)")
+    store = plugin["seen"].SeenStore(str(path), DAY)
+    assert store.first_time("l", "<old@example>", now=2.0, entry="t1") is False
+    assert store.first_time("l", "<new@example>", now=3.0, entry="t1") is True
+    assert store.first_time("l", "<new@example>", now=4.0, entry="t1") is True
+    assert store.first_time("l", "<new@example>", now=5.0, entry="t2") is False
+    assert store.first_time("l", "<new@example>", now=6.0) is False
 
 
 def test_handler_ignores_posts_without_message_id(handler):

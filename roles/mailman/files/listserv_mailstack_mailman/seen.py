@@ -5,6 +5,11 @@
 The file lives in Mailman's data directory, so that in a cluster the node
 that takes over sees what the other node accepted. Entries older than the
 window are dropped as new ones come.
+
+Each record also keeps the identity of the queue entry that brought it (when
+Mailman's LMTP server received it). The same queue entry processed again -
+Mailman recovers a runner's backup file after the node died in the middle of
+the pipeline - is let through: it is the same delivery, not a copy sent again.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ CREATE TABLE IF NOT EXISTS seen (
     list_id TEXT NOT NULL,
     message_id TEXT NOT NULL,
     seen_at REAL NOT NULL,
+    token TEXT,
     PRIMARY KEY (list_id, message_id)
 );
 CREATE INDEX IF NOT EXISTS seen_at ON seen (seen_at);
@@ -39,10 +45,15 @@ class SeenStore:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         conn.executescript(SCHEMA)
+        # A file from before the token column: add it (old entries have none).
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(seen)")}
+        if "token" not in columns:
+            conn.execute("ALTER TABLE seen ADD COLUMN token TEXT")
         return conn
 
-    def first_time(self, list_id: str, message_id: str, now: float | None = None) -> bool:
-        """Record the pair; True if it was not seen within the window (the post goes on)."""
+    def first_time(self, list_id: str, message_id: str, now: float | None = None, entry: str | None = None) -> bool:
+        """Record the pair; True if it was not seen within the window, or only by the same queue entry
+        (`entry`), so the post goes on."""
         now = time.time() if now is None else now
         key = normalise(message_id)
         with closing(self._connect()) as conn:
@@ -50,14 +61,15 @@ class SeenStore:
             try:
                 conn.execute("DELETE FROM seen WHERE seen_at < ?", (now - self.window,))
                 row = conn.execute(
-                    "SELECT seen_at FROM seen WHERE list_id = ? AND message_id = ?", (list_id, key)
+                    "SELECT seen_at, token FROM seen WHERE list_id = ? AND message_id = ?", (list_id, key)
                 ).fetchone()
                 if row is None:
                     conn.execute(
-                        "INSERT INTO seen (list_id, message_id, seen_at) VALUES (?, ?, ?)", (list_id, key, now)
+                        "INSERT INTO seen (list_id, message_id, seen_at, token) VALUES (?, ?, ?, ?)",
+                        (list_id, key, now, entry),
                     )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        return row is None
+        return row is None or (entry is not None and row[1] == entry)

@@ -9,9 +9,12 @@ puts this handler first in Mailman's default posting pipeline; it records
 each accepted post's Message-ID per list and discards a second copy within
 the window (plugin configuration, `[duplicate_posts] window_days`).
 
-A message that comes through the pipeline again as the same queue entry (a
-shunted post requeued with `mailman unshunt`) carries the mark this handler
-set in its metadata and is let through.
+A message that comes through the pipeline again as the same queue entry is
+let through: a shunted post requeued with `mailman unshunt` carries the mark
+this handler set in its metadata; a post whose node died in the middle of the
+pipeline comes back from the runner's backup file without that mark, but with
+the time Mailman's LMTP server received it, which the store kept with the
+Message-ID (a copy sent again was received at another time).
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ class _DuplicatePosts:
         message_id = msg.get("message-id")
         if not message_id:
             return
-        if self.store().first_time(mlist.list_id, str(message_id)):
+        received = msgdata.get("received_time")
+        entry = str(received) if received is not None else None
+        if self.store().first_time(mlist.list_id, str(message_id), entry=entry):
             msgdata[MARK] = True
             return
         log.info("%s: duplicate of a post %s accepted before; discarded", message_id, mlist.list_id)
