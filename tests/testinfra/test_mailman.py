@@ -252,7 +252,10 @@ def test_clear_locks_playbook_removes_only_stale_locks(mail):
 def test_lists_mitigate_dmarc_by_default(mail):
     """The role's default (mailman_dmarc_mitigate_action): posts from domains
     that publish p=quarantine/reject go out with the list's From."""
+    # Debian 12's Mailman 3.3.8 shunts posts when it cannot download the public
+    # suffix list, so the role's default there is no_mitigation (roles/mailman/README.md).
+    wanted = "munge_from" if int(mail.system_info.release.split(".")[0]) >= 13 else "no_mitigation"
     for fqdn in ("team.lists.example.test", "mailman.lists.example.test"):
         config = rest(mail, "GET", f"/lists/{fqdn}/config")["body"]
-        assert config["dmarc_mitigate_action"] == "munge_from", (fqdn, config["dmarc_mitigate_action"])
+        assert config["dmarc_mitigate_action"] == wanted, (fqdn, config["dmarc_mitigate_action"])
         assert config["dmarc_mitigate_unconditionally"] is False
